@@ -1,0 +1,167 @@
+"""Frozen problem data for the site model.
+
+These classes are the *only* input of :func:`models.site.build_site_model`. They carry no
+geometry and no file names: the scenario loader (``solver.scenario`` / ``solver.problem``)
+turns YAML, CSV and outlines into one :class:`SiteProblem`, and the model never looks back at
+the files. Everything is immutable (``frozen=True`` dataclasses of tuples) so that a problem
+can be hashed, shared between backends and compared in tests.
+
+Vocabulary (the plan's words in brackets):
+
+* facility — a designated institution (定点医药机构) or an applicant (申请定点机构);
+* kind — ``"clinic"`` (无住院服务定点医疗机构) or ``"pharmacy"`` (定点零售药店);
+* area — a county (县区) or one of 甘州区's urban streets (街道);
+* year — a planning year; ``base_year`` (2024) is the starting state, decisions are taken in
+  ``years`` (2025 … 2030).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["clinic", "pharmacy"]
+KINDS: tuple[Kind, ...] = ("clinic", "pharmacy")
+
+
+@dataclass(frozen=True)
+class Facility:
+    """One existing designated facility or one applicant.
+
+    ``existing`` facilities are designated at the end of ``base_year``; applicants are not and
+    may be admitted from ``available_from`` on. ``score`` is the assessment score (考核得分) of
+    an existing facility or the public review score (公开评议) of an applicant, an integer 0–100.
+    ``cell`` is the hexagon cell holding the facility ('' when outside every planning cell); it
+    is used by the one-per-cell rule only.
+    """
+
+    id: str
+    kind: Kind
+    county: str
+    street: str = ""
+    existing: bool = True
+    protected: bool = False
+    score: int = 80
+    available_from: int = 0
+    cell: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Designated count of ``kind`` in ``county`` at the end of ``year`` (表2/表3)."""
+
+    county: str
+    kind: Kind
+    year: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Yearly admission and exit limits (表6–表9) for a county or a street.
+
+    ``level`` is ``"county"`` or ``"street"``; ``area`` is the county or street name.
+    """
+
+    level: Literal["county", "street"]
+    area: str
+    kind: Kind
+    year: int
+    admit: int
+    exit: int
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A populated cell that must keep (or should gain) a facility of ``kind`` within reach.
+
+    ``facilities`` are the ids of every existing or applicant facility of ``kind`` whose
+    distance to the cell centre is at most the cell's radius. ``mode``:
+
+    * ``"keep"`` — covered by an existing facility in the base year: a hard constraint (5) in
+      every year;
+    * ``"gain"`` — not covered in the base year but reachable by an applicant (a blind spot that
+      can be filled, 服务盲区): a soft term in the objective (8a), weighted by population.
+
+    Cells no facility can reach are blind spots that the model cannot help; the loader reports
+    them and does not pass them here.
+    """
+
+    cell: str
+    county: str
+    kind: Kind
+    population: int
+    mode: Literal["keep", "gain"]
+    facilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """Facilities of ``kind`` located in one urban cell, for the one-per-cell rule (6)."""
+
+    cell: str
+    kind: Kind
+    facilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Scenario switches.
+
+    * ``target_mode`` — ``"equal"``: the 2028 and 2030 counts equal the plan's figures;
+      ``"at_most"``: they may fall below.
+    * ``exit_mode`` / ``admit_mode`` — ``"at_most"``: yearly exits (admissions) are limits;
+      ``"exact"``: they equal the published figures, to reproduce 表6–表9.
+    * ``street_quotas`` — apply the street rows (表8/表9) or not.
+    """
+
+    target_mode: Literal["equal", "at_most"] = "equal"
+    exit_mode: Literal["at_most", "exact"] = "at_most"
+    admit_mode: Literal["at_most", "exact"] = "at_most"
+    street_quotas: bool = True
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer objective weights (8a–8e), documented in :mod:`models.site`.
+
+    Integers keep every backend's objective exactly comparable (CP-SAT needs integers).
+    """
+
+    coverage: int = 10  # per person-year a fillable blind spot stays uncovered (8a)
+    crowding: int = 2  # per facility-year beyond one in an urban cell (8b)
+    exit_score: int = 1  # times the score of each exited facility (8c, 末位淘汰)
+    admit_review: int = 1  # times the review score of each admitted applicant, a gain (8d)
+    churn: int = 5  # per admission and per exit, so a swap must raise quality by > 2×churn
+    spread: int = 3  # per unit of the busiest year's changes in a county and kind (8e)
+
+
+@dataclass(frozen=True)
+class SiteProblem:
+    """Everything the multi-year site model needs, validated and frozen."""
+
+    facilities: tuple[Facility, ...]
+    targets: tuple[Target, ...]
+    quotas: tuple[Quota, ...]
+    cover: tuple[Cover, ...] = ()
+    crowd: tuple[Crowd, ...] = ()
+    base_year: int = 2024
+    years: tuple[int, ...] = (2025, 2026, 2027, 2028, 2029, 2030)
+    options: Options = field(default_factory=Options)
+    weights: Weights = field(default_factory=Weights)
+
+    @property
+    def counties(self) -> tuple[str, ...]:
+        return tuple(sorted({f.county for f in self.facilities} | {t.county for t in self.targets}))
+
+    def facility(self, fid: str) -> Facility:
+        return self._by_id[fid]
+
+    @property
+    def _by_id(self) -> dict[str, Facility]:
+        # cached on first use; object.__setattr__ because the dataclass is frozen
+        cache = self.__dict__.get("_by_id_cache")
+        if cache is None:
+            cache = {f.id: f for f in self.facilities}
+            object.__setattr__(self, "_by_id_cache", cache)
+        return cache

@@ -1,0 +1,323 @@
+r"""The multi-year site model: who stays, who is admitted (准入), who exits (退出).
+
+One formulation, built once with PuLP from a frozen :class:`~models.data.SiteProblem` and solved
+by any backend in :mod:`solver.backends` (HiGHS, CBC, CP-SAT). Each constraint family is one
+``define_*`` function; the number in its name is the number below and the prefix of every
+constraint name it creates (``c1_flow_…``, ``c2_target_…``, …).
+
+Sets and data
+-------------
+* :math:`F` facilities, :math:`F^E` existing (designated at the end of the base year
+  :math:`t_0`), :math:`F^A` applicants; :math:`F_{ck}` those of county :math:`c` and kind
+  :math:`k`, :math:`F_{sk}` those of street :math:`s`; :math:`P \subseteq F` protected
+  (村卫生室, key projects, grassroots public-health institutions).
+* :math:`T = (t_1,\dots,t_n)` planning years (2025…2030); :math:`t_f` the first year applicant
+  :math:`f` may be admitted; :math:`\sigma_f` its score (考核得分 / 公开评议, 0–100).
+* :math:`N_{ckm}` the county target (表2/表3) at milestone :math:`m` (2028, 2030);
+  :math:`A_{ckt}, X_{ckt}` (:math:`A_{skt}, X_{skt}`) the yearly admission / exit figures per
+  county (表6/表7) and street (表8/表9).
+* :math:`K` keep cells: populated cells covered in :math:`t_0`; :math:`G` gain cells: populated,
+  uncovered in :math:`t_0`, reachable by an applicant; :math:`R_{ik}` the facilities of kind
+  :math:`k` within the cell's radius, :math:`p_i` its population; :math:`C_{ik}` the
+  facilities located in urban cell :math:`i`.
+
+Variables (binary unless said)
+------------------------------
+:math:`x_{ft}` designated at the end of :math:`t` (:math:`x_{ft_0}=1` iff :math:`f\in F^E`, a
+constant); :math:`a_{ft}` admitted in :math:`t` (applicants, :math:`t\ge t_f`); :math:`e_{ft}`
+exited in :math:`t`; :math:`g_{ikt}` gain cell covered; :math:`o_{ikt}\ge 0` integer excess
+facilities in a cell; :math:`u_{ck}\ge 0` integer, the busiest year's changes.
+
+Constraints
+-----------
+(1a) flow          :math:`x_{ft} = x_{f,t-1} + a_{ft} - e_{ft}`
+(1b) exit_after    :math:`e_{ft} \le x_{f,t-1}` — only a designated facility exits, and never
+                   in the year it is admitted
+(1c) admit_once    :math:`\sum_t a_{ft} \le 1` for :math:`f\in F^A` — an exited facility does
+                   not come back (existing ones have no :math:`a` at all)
+(2)  target        :math:`\sum_{f\in F_{ck}} x_{fm} = N_{ckm}` (``target_mode="at_most"``: ≤)
+(3)  county_admit  :math:`\sum_{f\in F_{ck}} a_{ft} \le A_{ckt}`;
+     county_exit   :math:`\sum_{f\in F_{ck}} e_{ft} \le X_{ckt}` (``exact``: =)
+(4)  street_admit / street_exit — the same per street :math:`s` (表8/表9)
+(5)  cover         :math:`\sum_{f\in R_{ik}} x_{ft} \ge 1` for :math:`i\in K`, every :math:`t`;
+     gain          :math:`g_{ikt} \le \sum_{f\in R_{ik}} x_{ft}` for :math:`i\in G`
+(6)  crowd         :math:`o_{ikt} \ge \sum_{f\in C_{ik}} x_{ft} - 1` (服务圈内原则上配置1家)
+(7)  protected     :math:`\sum_t e_{ft} = 0` for :math:`f\in P` (村卫生室原则上不做调控)
+(8)  peak          :math:`u_{ck} \ge \sum_{f\in F_{ck}} (a_{ft}+e_{ft})` for every :math:`t`
+
+Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in brackets)
+-----------------------------------------------------------------------------------------
+.. math::
+
+   \min\; -w_{cov}\!\sum_{i\in G,t} p_i g_{ikt}                       \quad(8a)\;[10]
+        + w_{crowd}\!\sum o_{ikt}                                      \quad(8b)\;[2]
+        + \sum_{f,t} (w_{exit}\sigma_f + w_{churn}) e_{ft}             \quad(8c)\;[1, 5]
+        + \sum_{f,t} (w_{churn} - w_{admit}\sigma_f) a_{ft}            \quad(8d)\;[1, 5]
+        + w_{spread}\sum_{ck} u_{ck}                                   \quad(8e)\;[3]
+
+(8a) fills blind spots first (优先受理服务盲区): a person-year of coverage outweighs any score
+difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
+best-reviewed applicant the cheapest admission (择优准入) — a swap (one more admission and one
+more exit, the net count unchanged) happens only when the applicant's review beats the exited
+facility's score by more than :math:`2w_{churn}`; (8e) spreads change evenly over the years.
+
+Elastic form
+------------
+``build_site_model(problem, elastic=True)`` adds non-negative integer slacks to (2)–(5) and
+minimises their sum alone. Its optimum is the least total violation; the non-zero slacks say
+which county, target, quota or cell makes a plan impossible (see :mod:`solver.explain`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pulp
+
+from models.data import SiteProblem
+
+
+@dataclass
+class SiteModel:
+    """The built model: the PuLP problem, its variables and what each slack stands for."""
+
+    problem: SiteProblem
+    lp: pulp.LpProblem
+    x: dict[tuple[str, int], pulp.LpVariable | int]
+    a: dict[tuple[str, int], pulp.LpVariable]
+    e: dict[tuple[str, int], pulp.LpVariable]
+    elastic: bool = False
+    # slack variable name -> (constraint family, key, direction '+' = above the limit)
+    slacks: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)
+    slack_vars: list[pulp.LpVariable] = field(default_factory=list)
+    # objective term name -> linear expression, for reporting each term after the solve
+    terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+
+
+def _safe(text: str) -> str:
+    """An ASCII name fragment for solvers that reject other characters in MPS/LP names."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in text)
+
+
+class _Namer:
+    """Stable, ASCII, unique names: facilities and areas by their index in sorted order."""
+
+    def __init__(self, problem: SiteProblem):
+        self.fac = {f.id: i for i, f in enumerate(problem.facilities)}
+        areas = sorted({q.area for q in problem.quotas} | {t.county for t in problem.targets})
+        areas += sorted({f.county for f in problem.facilities} - set(areas))
+        self.area = {name: i for i, name in enumerate(areas)}
+        cells = sorted({c.cell for c in problem.cover} | {c.cell for c in problem.crowd})
+        self.cell = {name: i for i, name in enumerate(cells)}
+
+    def f(self, fid: str) -> str:
+        return f"f{self.fac[fid]}"
+
+    def ar(self, area: str) -> str:
+        return f"a{self.area[area]}"
+
+    def c(self, cell: str) -> str:
+        return f"i{self.cell[cell]}"
+
+
+def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
+    """Build the one linear model of :mod:`models.site` (see its docstring for the maths)."""
+    lp = pulp.LpProblem("dingdian_site_elastic" if elastic else "dingdian_site", pulp.LpMinimize)
+    model = define_variables(problem, lp, elastic)
+    names = _Namer(problem)
+    define_flow(model, names)
+    define_targets(model, names)
+    define_county_quotas(model, names)
+    define_street_quotas(model, names)
+    gains = define_coverage(model, names)
+    crowd = define_crowding(model, names)
+    define_protected(model, names)
+    peaks = define_spread(model, names)
+    define_objective(model, gains, crowd, peaks)
+    return model
+
+
+def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) -> SiteModel:
+    """x (designated), a (admitted), e (exited) per facility and year."""
+    names = _Namer(problem)
+    t0, years = problem.base_year, problem.years
+    x: dict[tuple[str, int], pulp.LpVariable | int] = {}
+    a: dict[tuple[str, int], pulp.LpVariable] = {}
+    e: dict[tuple[str, int], pulp.LpVariable] = {}
+    for f in problem.facilities:
+        n = names.f(f.id)
+        x[f.id, t0] = 1 if f.existing else 0
+        for t in years:
+            x[f.id, t] = pulp.LpVariable(f"x_{n}_{t}", cat=pulp.LpBinary)
+            e[f.id, t] = pulp.LpVariable(f"e_{n}_{t}", cat=pulp.LpBinary)
+            if not f.existing and t >= f.available_from:
+                a[f.id, t] = pulp.LpVariable(f"a_{n}_{t}", cat=pulp.LpBinary)
+    return SiteModel(problem=problem, lp=lp, x=x, a=a, e=e, elastic=elastic)
+
+
+def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
+    """A non-negative integer slack (elastic form only) recorded for the explanation."""
+    s = pulp.LpVariable(name, lowBound=0, cat=pulp.LpInteger)
+    model.slacks[name] = (family, key, direction)
+    model.slack_vars.append(s)
+    return s
+
+
+def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, key: tuple):
+    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s)."""
+    if model.elastic:
+        if sense in ("<=", "=="):
+            expr = expr - _slack(model, f"s_{name}_up", family, key, "+")
+        if sense in (">=", "=="):
+            expr = expr + _slack(model, f"s_{name}_dn", family, key, "-")
+    if sense == "<=":
+        model.lp += (expr <= rhs, name)
+    elif sense == "==":
+        model.lp += (expr == rhs, name)
+    else:
+        model.lp += (expr >= rhs, name)
+
+
+def define_flow(model: SiteModel, names: _Namer) -> None:
+    """(1a) flow, (1b) exit only when designated the year before, (1c) admitted at most once."""
+    p = model.problem
+    prev_years = (p.base_year, *p.years[:-1])
+    for f in p.facilities:
+        n = names.f(f.id)
+        for prev, t in zip(prev_years, p.years):
+            x_prev = model.x[f.id, prev]
+            adm = model.a.get((f.id, t), 0)
+            model.lp += (model.x[f.id, t] - x_prev - adm + model.e[f.id, t] == 0, f"c1_flow_{n}_{t}")
+            model.lp += (model.e[f.id, t] - x_prev <= 0, f"c1_exit_after_{n}_{t}")
+        admits = [model.a[f.id, t] for t in p.years if (f.id, t) in model.a]
+        if len(admits) > 1:
+            model.lp += (pulp.lpSum(admits) <= 1, f"c1_admit_once_{n}")
+
+
+def _groups(model: SiteModel, attr: str) -> dict[tuple[str, str], list[str]]:
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for f in model.problem.facilities:
+        area = getattr(f, attr)
+        if area:
+            groups[area, f.kind].append(f.id)
+    return groups
+
+
+def define_targets(model: SiteModel, names: _Namer) -> None:
+    """(2) county count of each kind at each milestone equals (at most) the plan's figure."""
+    p = model.problem
+    groups = _groups(model, "county")
+    sense = "==" if p.options.target_mode == "equal" else "<="
+    for tg in p.targets:
+        ids = groups.get((tg.county, tg.kind), [])
+        expr = pulp.lpSum(model.x[fid, tg.year] for fid in ids)
+        name = f"c2_target_{names.ar(tg.county)}_{tg.kind}_{tg.year}"
+        _limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
+
+
+def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> None:
+    p = model.problem
+    groups = _groups(model, "county" if level == "county" else "street")
+    exit_sense = "==" if p.options.exit_mode == "exact" else "<="
+    admit_sense = "==" if p.options.admit_mode == "exact" else "<="
+    for q in p.quotas:
+        if q.level != level:
+            continue
+        ids = groups.get((q.area, q.kind), [])
+        admits = pulp.lpSum(model.a[fid, q.year] for fid in ids if (fid, q.year) in model.a)
+        exits = pulp.lpSum(model.e[fid, q.year] for fid in ids)
+        base = f"c{number}_{level}"
+        tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
+        key = (q.area, q.kind, q.year)
+        _limit(model, f"{base}_admit_{tag}", admits, q.admit, admit_sense, f"{level}_admit", key)
+        _limit(model, f"{base}_exit_{tag}", exits, q.exit, exit_sense, f"{level}_exit", key)
+
+
+def define_county_quotas(model: SiteModel, names: _Namer) -> None:
+    """(3) yearly admissions and exits per county and kind (表6/表7)."""
+    _define_quotas(model, names, "county", 3)
+
+
+def define_street_quotas(model: SiteModel, names: _Namer) -> None:
+    """(4) yearly admissions and exits per street and kind (表8/表9), if switched on."""
+    if model.problem.options.street_quotas:
+        _define_quotas(model, names, "street", 4)
+
+
+def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpVariable]]:
+    """(5) keep cells stay covered every year; gain cells earn (8a) when covered.
+
+    Returns ``(population, g)`` pairs for the objective.
+    """
+    gains: list[tuple[int, pulp.LpVariable]] = []
+    for cv in model.problem.cover:
+        for t in model.problem.years:
+            reach = pulp.lpSum(model.x[fid, t] for fid in cv.facilities)
+            tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
+            if cv.mode == "keep":
+                key = (cv.cell, cv.kind, t)
+                _limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
+            else:
+                g = pulp.LpVariable(f"g_{tag}", cat=pulp.LpBinary)
+                model.lp += (g - reach <= 0, f"c5_gain_{tag}")
+                gains.append((cv.population, g))
+    return gains
+
+
+def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
+    """(6) excess facilities beyond one per urban cell, penalised in (8b)."""
+    excess = []
+    for cr in model.problem.crowd:
+        for t in model.problem.years:
+            tag = f"{names.c(cr.cell)}_{cr.kind}_{t}"
+            o = pulp.LpVariable(f"o_{tag}", lowBound=0, cat=pulp.LpInteger)
+            here = pulp.lpSum(model.x[fid, t] for fid in cr.facilities)
+            model.lp += (o - here >= -1, f"c6_crowd_{tag}")
+            excess.append(o)
+    return excess
+
+
+def define_protected(model: SiteModel, names: _Namer) -> None:
+    """(7) protected facilities never exit."""
+    for f in model.problem.facilities:
+        if f.protected:
+            exits = pulp.lpSum(model.e[f.id, t] for t in model.problem.years)
+            model.lp += (exits == 0, f"c7_protected_{names.f(f.id)}")
+
+
+def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
+    """(8) the busiest year's admissions + exits per county and kind, penalised in (8e)."""
+    peaks = []
+    for (county, kind), ids in sorted(_groups(model, "county").items()):
+        u = pulp.LpVariable(f"u_{names.ar(county)}_{kind}", lowBound=0, cat=pulp.LpInteger)
+        for t in model.problem.years:
+            changes = pulp.lpSum(model.e[fid, t] for fid in ids) + pulp.lpSum(
+                model.a[fid, t] for fid in ids if (fid, t) in model.a
+            )
+            model.lp += (u - changes >= 0, f"c8_peak_{names.ar(county)}_{kind}_{t}")
+        peaks.append(u)
+    return peaks
+
+
+def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
+    """(8a)–(8e); in the elastic form, the sum of slacks alone."""
+    if model.elastic:
+        model.lp.setObjective(pulp.lpSum(model.slack_vars))
+        model.terms = {"violation": pulp.lpSum(model.slack_vars)}
+        return
+    w = model.problem.weights
+    score = {f.id: f.score for f in model.problem.facilities}
+    terms = {
+        "8a_coverage": pulp.lpSum(-w.coverage * pop * g for pop, g in gains),
+        "8b_crowding": pulp.lpSum(w.crowding * o for o in crowd),
+        "8c_exits": pulp.lpSum(
+            (w.exit_score * score[fid] + w.churn) * v for (fid, _t), v in model.e.items()
+        ),
+        "8d_admissions": pulp.lpSum(
+            (w.churn - w.admit_review * score[fid]) * v for (fid, _t), v in model.a.items()
+        ),
+        "8e_spread": pulp.lpSum(w.spread * u for u in peaks),
+    }
+    model.terms = terms
+    model.lp.setObjective(pulp.lpSum(terms.values()))

@@ -1,0 +1,99 @@
+"""Why a plan is impossible, in planners' words.
+
+When the site model is infeasible we do not guess. We solve its *elastic* form
+(:func:`models.site.build_site_model` with ``elastic=True``): every target (2), quota (3)/(4)
+and coverage requirement (5) gets a non-negative slack and the solver minimises the total
+violation. Each non-zero slack is one reason, turned here into a sentence that names the county
+or street, the kind, the year, the figure from the plan's table and how far the best possible
+plan stays from it, together with the arithmetic a planner can check by hand, e.g.::
+
+    甘州区 定点零售药店 (pharmacies): the 2028 target 231 needs 87 exits by 2028 (318 designated
+    in 2024), the yearly exit limits (表7) allow at most 75 — 12 short.
+"""
+
+from __future__ import annotations
+
+from models.data import SiteProblem
+from models.site import build_site_model
+from solver.backends import run_backend
+from solver.result import FEASIBLE, OPTIMAL
+
+KIND_ZH = {"clinic": "无住院服务定点医疗机构", "pharmacy": "定点零售药店"}
+KIND_EN = {"clinic": "clinics", "pharmacy": "pharmacies"}
+TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
+         ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
+
+
+def _label(area: str, kind: str) -> str:
+    return f"{area} {KIND_ZH[kind]} ({KIND_EN[kind]})"
+
+
+def explain_infeasible(problem: SiteProblem, backend: str = "highs",
+                       time_limit: float | None = None) -> list[str]:
+    """One line per violated target, quota or cell of the least-violating plan."""
+    model = build_site_model(problem, elastic=True)
+    status, _obj, _bound, values, message = run_backend(model, backend, time_limit)
+    if status not in (OPTIMAL, FEASIBLE) or values is None:
+        return [f"the plan is infeasible and its elastic form could not be solved ({message}): "
+                "check protected facilities and applicants' first years"]
+    lines = []
+    for name, (family, key, direction) in model.slacks.items():
+        amount = round(values.get(name, 0.0))
+        if amount > 0:
+            lines.append(_sentence(problem, family, key, direction, amount))
+    return lines or ["the plan is infeasible although every target, quota and cell can be met "
+                     "one by one: check protected facilities and applicants' first years"]
+
+
+def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: int) -> str:
+    if family == "target":
+        return _target_sentence(p, *key, direction, amount)
+    if family == "cover":
+        cell, kind, year = key
+        return (f"cell {cell} ({KIND_EN[kind]}): no {KIND_ZH[kind]} left within reach in {year} "
+                f"— the targets and exit limits cannot keep this populated cell covered")
+    level, what = family.split("_")
+    area, kind, year = key
+    limit = next(getattr(q, what) for q in p.quotas
+                 if (q.level, q.area, q.kind, q.year) == (level, area, kind, year))
+    word = "admissions" if what == "admit" else "exits"
+    table = TABLE[level, kind]
+    if direction == "+":
+        return (f"{_label(area, kind)}: {year} needs {limit + amount} {word}, the limit in "
+                f"{table} is {limit} — {amount} over")
+    return (f"{_label(area, kind)}: {year} can make only {limit - amount} {word}, {table} "
+            f"publishes exactly {limit} — {amount} short")
+
+
+def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, direction: str,
+                     amount: int) -> str:
+    ids = [f for f in p.facilities if f.county == county and f.kind == kind]
+    existing = sum(f.existing for f in ids)
+    movable = sum(f.existing and not f.protected for f in ids)
+    target = next(t.count for t in p.targets if (t.county, t.kind, t.year) == (county, kind, year))
+    quotas = [q for q in p.quotas
+              if (q.level, q.area, q.kind) == ("county", county, kind) and q.year <= year]
+    t0 = p.base_year
+    head = f"{_label(county, kind)}: the {year} target {target}"
+    if direction == "+":  # the count stays above the target: not enough exits
+        need = existing - target
+        exits = sum(q.exit for q in quotas)
+        if exits < need:
+            why = f"the yearly exit limits ({TABLE['county', kind]}) allow at most {exits}"
+        elif movable < need:
+            why = f"only {movable} of them are not protected (村卫生室 and other protected classes)"
+        else:
+            why = "coverage and street limits stop the remaining exits"
+        return (f"{head} needs {need} exits by {year} ({existing} designated in {t0}), "
+                f"{why} — {amount} short")
+    need = target - existing
+    admits = sum(q.admit for q in quotas)
+    applicants = sum((not f.existing) and f.available_from <= year for f in ids)
+    if admits < need:
+        why = f"the yearly admission limits ({TABLE['county', kind]}) allow at most {admits}"
+    elif applicants < need:
+        why = f"only {applicants} applicants are available by {year}"
+    else:
+        why = "exits forced elsewhere (exact exits, coverage) leave too few designated"
+    return (f"{head} needs {need} net admissions by {year} ({existing} designated in {t0}), "
+            f"{why} — {amount} short")

@@ -1,0 +1,66 @@
+"""What a solve returns: status, objective, bound, timings and the plan itself.
+
+A :class:`SolveResult` is a plain value: backends build it, writers read it, nothing mutates it.
+The plan is ``designated``: one row per facility id, one 0/1 column per year from the base year
+(2024) to the last planning year (2030). Admissions and exits are not stored separately: the
+model forbids admitting and exiting in the same year (constraints 1c/1d), so they follow from the
+path (admitted in *t* ⇔ 0 → 1 between *t−1* and *t*; exited ⇔ 1 → 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Statuses, shared by every backend.
+OPTIMAL = "optimal"  # proven optimal (gap 0 within the solver's tolerance)
+FEASIBLE = "feasible"  # a plan was found but not proven optimal (time limit)
+INFEASIBLE = "infeasible"  # proven infeasible
+NO_SOLUTION = "no_solution"  # stopped (time limit) before any plan was found
+ERROR = "error"  # the solver failed
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    backend: str
+    status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    n_variables: int = 0
+    n_constraints: int = 0
+    designated: pd.DataFrame | None = None
+    objective_terms: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def has_plan(self) -> bool:
+        return self.designated is not None and self.status in (OPTIMAL, FEASIBLE)
+
+    def flows(self) -> pd.DataFrame:
+        """Long table ``facility_id, year, designated, admitted, exited`` for the planning years."""
+        return plan_flows(self.designated)
+
+
+def plan_flows(designated: pd.DataFrame) -> pd.DataFrame:
+    """Admissions and exits recomputed from a 0/1 designation table (facility × year)."""
+    years = sorted(int(c) for c in designated.columns)
+    d = designated[years].astype(int)
+    rows = []
+    for prev, year in zip(years[:-1], years[1:]):
+        delta = d[year] - d[prev]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "facility_id": d.index,
+                    "year": year,
+                    "designated": d[year].to_numpy(),
+                    "admitted": (delta > 0).astype(int).to_numpy(),
+                    "exited": (delta < 0).astype(int).to_numpy(),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,161 @@
+"""Residual checks: recompute every rule from a written plan, in plain pandas.
+
+Nothing here looks at the solver or the model. The input is ``plan.csv`` as a frame (one row per
+facility, ``kind, county, street, protected, status`` and one 0/1 column per year) and the rules
+(targets, quotas, cells) as given to the model; the output is a list of violations in words,
+empty when the plan holds. It is run after every solve (``dingdian solve`` refuses to call a plan
+verified otherwise) and by the tests on every backend.
+
+Checks, numbered as the model's constraints:
+
+1. paths — existing facilities start designated, applicants outside; nobody is admitted before
+   the first year they applied for, admitted twice, or comes back after an exit;
+2. county targets at each milestone (equal, or at most);
+3. yearly county admissions and exits within (or equal to) 表6/表7;
+4. the same per street (表8/表9);
+5. every keep cell has a designated facility of its kind within reach in every year — the
+   scenario check recomputes the distances from the plan's lon/lat, not from the model's lists;
+7. protected facilities never exit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.data import SiteProblem
+
+
+def _years(plan: pd.DataFrame) -> list[int]:
+    return sorted(int(c) for c in plan.columns if str(c).isdigit())
+
+
+def _path(plan: pd.DataFrame) -> pd.DataFrame:
+    years = _years(plan)
+    d = plan[[c for c in plan.columns if str(c).isdigit()]].copy()
+    d.columns = [int(c) for c in d.columns]
+    return d[years].astype(int)
+
+
+def _flows(plan: pd.DataFrame) -> pd.DataFrame:
+    d = _path(plan)
+    years = list(d.columns)
+    diff = d[years[1:]].to_numpy() - d[years[:-1]].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "facility_id": np.repeat(plan["facility_id"].to_numpy(), len(years) - 1),
+            "kind": np.repeat(plan["kind"].to_numpy(), len(years) - 1),
+            "county": np.repeat(plan["county"].to_numpy(), len(years) - 1),
+            "street": np.repeat(plan["street"].fillna("").astype(str).to_numpy(), len(years) - 1),
+            "year": np.tile(years[1:], len(plan)),
+            "admitted": (diff > 0).astype(int).ravel(),
+            "exited": (diff < 0).astype(int).ravel(),
+        }
+    )
+    return frame
+
+
+def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
+    """Every rule of ``problem`` recomputed from ``plan`` (plan.csv's columns)."""
+    plan = plan.reset_index(drop=True).copy()
+    plan["street"] = plan["street"].fillna("").astype(str)
+    out: list[str] = []
+    d = _path(plan)
+    t0 = problem.base_year
+    by_id = {f.id: f for f in problem.facilities}
+    ids = plan["facility_id"].astype(str)
+
+    # 1 paths
+    for i, fid in enumerate(ids):
+        f = by_id.get(fid)
+        if f is None:
+            out.append(f"1 paths: {fid} is not in the scenario")
+            continue
+        row = d.iloc[i].to_numpy()
+        if row[0] != int(f.existing):
+            out.append(f"1 paths: {fid} starts {row[0]} in {t0}, expected {int(f.existing)}")
+        if not set(row.tolist()) <= {0, 1}:
+            out.append(f"1 paths: {fid} has values other than 0/1")
+        steps = np.diff(row)
+        # a 0/1 path has at most one 0→1 step (none for existing ones): no return after an exit
+        if (steps > 0).sum() > (0 if f.existing else 1):
+            out.append(f"1 paths: {fid} is admitted again or returns after an exit")
+        if not f.existing and (steps > 0).any():
+            year = d.columns[1 + int(np.argmax(steps > 0))]
+            if year < f.available_from:
+                out.append(f"1 paths: {fid} admitted in {year} before applying ({f.available_from})")
+
+    # 2 targets
+    for tg in problem.targets:
+        mask = (plan["county"] == tg.county) & (plan["kind"] == tg.kind)
+        have = int(d.loc[mask, tg.year].sum())
+        bad = have != tg.count if problem.options.target_mode == "equal" else have > tg.count
+        if bad:
+            out.append(f"2 target: {tg.county} {tg.kind} {tg.year}: {have} designated, "
+                       f"target {tg.count} ({problem.options.target_mode})")
+
+    # 3, 4 quotas
+    flows = _flows(plan)
+    for level, col in (("county", "county"), ("street", "street")):
+        if level == "street" and not problem.options.street_quotas:
+            continue
+        sums = flows.groupby([col, "kind", "year"])[["admitted", "exited"]].sum()
+        number = 3 if level == "county" else 4
+        for q in problem.quotas:
+            if q.level != level:
+                continue
+            key = (q.area, q.kind, q.year)
+            adm, ext = (sums.loc[key].tolist() if key in sums.index else (0, 0))
+            for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
+                                             ("exits", ext, q.exit, problem.options.exit_mode)):
+                if (mode == "exact" and have != limit) or have > limit:
+                    out.append(f"{number} {level} quota: {q.area} {q.kind} {q.year}: {have} "
+                               f"{what}, limit {limit} ({mode})")
+
+    # 5 coverage from the model's reach lists
+    pos = {fid: i for i, fid in enumerate(ids)}
+    for cv in problem.cover:
+        if cv.mode != "keep":
+            continue
+        rows = [pos[f] for f in cv.facilities if f in pos]
+        for t in problem.years:
+            if int(d.iloc[rows][t].sum()) < 1:
+                out.append(f"5 cover: cell {cv.cell} has no {cv.kind} within reach in {t}")
+
+    # 7 protected
+    prot = plan["protected"].astype(str).str.lower().isin(["1", "true"]).to_numpy()
+    exited = (np.diff(d.to_numpy(), axis=1) < 0).any(axis=1)
+    for fid in ids[prot & exited]:
+        out.append(f"7 protected: {fid} is protected but exits")
+    return out
+
+
+def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str) -> list[str]:
+    """Check 5 from geometry alone: distances recomputed from lon/lat in a projected CRS."""
+    from pyproj import Transformer
+
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    fx, fy = to_xy.transform(plan["lon"].to_numpy(float), plan["lat"].to_numpy(float))
+    d = _path(plan).to_numpy()
+    years = _years(plan)[1:]
+    out = []
+    for kind in ("clinic", "pharmacy"):
+        must = cells[cells[f"must_cover_{kind}"].astype(int) == 1]
+        if must.empty:
+            continue
+        cx, cy = to_xy.transform(must["lon"].to_numpy(float), must["lat"].to_numpy(float))
+        of_kind = (plan["kind"] == kind).to_numpy()
+        dist = np.hypot(cx[:, None] - fx[None, of_kind], cy[:, None] - fy[None, of_kind])
+        near = dist <= must["radius_m"].to_numpy(float)[:, None] + 0.01  # 1 cm rounding of lon/lat
+        for j, t in enumerate(years, start=1):
+            covered = (near & (d[of_kind, j][None, :] == 1)).any(axis=1)
+            for cell in must["cell_id"].to_numpy()[~covered]:
+                out.append(f"5 cover (geometry): cell {cell} has no {kind} within reach in {t}")
+    return out
+
+
+def check_plan(plan: pd.DataFrame, scenario) -> list[str]:
+    """All residual checks of a plan against a loaded scenario."""
+    return residuals(plan, scenario.problem) + coverage_residuals(
+        plan, scenario.cells, scenario.config.crs
+    )
