@@ -59,13 +59,19 @@ Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in 
 difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
 best-reviewed applicant the cheapest admission (择优准入) — a swap (one more admission and one
 more exit, the net count unchanged) happens only when the applicant's review beats the exited
-facility's score by more than :math:`2w_{churn}`; (8e) spreads change evenly over the years.
+facility's score by more than :math:`2w_{churn}` (plus :math:`w_{spread}` when the swap makes
+the busiest year busier); (8e) spreads change evenly over the years.
 
 Elastic form
 ------------
 ``build_site_model(problem, elastic=True)`` adds non-negative integer slacks to (2)–(5) and
-minimises their sum alone. Its optimum is the least total violation; the non-zero slacks say
-which county, target, quota or cell makes a plan impossible (see :mod:`solver.explain`).
+minimises their weighted sum alone: 1 per unit a target (2) is missed, 100 per unit a quota (3),
+(4) or a keep cell (5) is violated. Its optimum is the least violation; the non-zero slacks say
+which county, target, quota or cell makes a plan impossible (see :mod:`solver.explain`). The
+far cheaper target slack makes the answer unique where a target and the limits that stop it
+conflict: the planner reads "the 2028 target cannot be reached, the limits allow only …"
+rather than "the 2028 exit limit is exceeded", whichever backend solved it; a quota or cell
+is named only when no target shortfall can absorb the conflict (exact quotas, for example).
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ class SiteModel:
     elastic: bool = False
     # slack variable name -> (constraint family, key, direction '+' = above the limit)
     slacks: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)
-    slack_vars: list[pulp.LpVariable] = field(default_factory=list)
+    slack_vars: list[tuple[int, pulp.LpVariable]] = field(default_factory=list)
     # objective term name -> linear expression, for reporting each term after the solve
     terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
 
@@ -149,18 +155,23 @@ def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) ->
         n = names.f(f.id)
         x[f.id, t0] = 1 if f.existing else 0
         for t in years:
-            x[f.id, t] = pulp.LpVariable(f"x_{n}_{t}", cat=pulp.LpBinary)
-            e[f.id, t] = pulp.LpVariable(f"e_{n}_{t}", cat=pulp.LpBinary)
+            x[f.id, t] = lp.add_variable(f"x_{n}_{t}", cat=pulp.LpBinary)
+            e[f.id, t] = lp.add_variable(f"e_{n}_{t}", cat=pulp.LpBinary)
             if not f.existing and t >= f.available_from:
-                a[f.id, t] = pulp.LpVariable(f"a_{n}_{t}", cat=pulp.LpBinary)
+                a[f.id, t] = lp.add_variable(f"a_{n}_{t}", cat=pulp.LpBinary)
     return SiteModel(problem=problem, lp=lp, x=x, a=a, e=e, elastic=elastic)
+
+
+#: Elastic-form cost per unit of violation, by constraint family (see the module docstring).
+SLACK_COST = {"target": 1}
+DEFAULT_SLACK_COST = 100
 
 
 def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
     """A non-negative integer slack (elastic form only) recorded for the explanation."""
-    s = pulp.LpVariable(name, lowBound=0, cat=pulp.LpInteger)
+    s = model.lp.add_variable(name, lowBound=0, cat=pulp.LpInteger)
     model.slacks[name] = (family, key, direction)
-    model.slack_vars.append(s)
+    model.slack_vars.append((SLACK_COST.get(family, DEFAULT_SLACK_COST), s))
     return s
 
 
@@ -185,7 +196,7 @@ def define_flow(model: SiteModel, names: _Namer) -> None:
     prev_years = (p.base_year, *p.years[:-1])
     for f in p.facilities:
         n = names.f(f.id)
-        for prev, t in zip(prev_years, p.years):
+        for prev, t in zip(prev_years, p.years, strict=True):
             x_prev = model.x[f.id, prev]
             adm = model.a.get((f.id, t), 0)
             model.lp += (model.x[f.id, t] - x_prev - adm + model.e[f.id, t] == 0, f"c1_flow_{n}_{t}")
@@ -259,7 +270,7 @@ def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpV
                 key = (cv.cell, cv.kind, t)
                 _limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:
-                g = pulp.LpVariable(f"g_{tag}", cat=pulp.LpBinary)
+                g = model.lp.add_variable(f"g_{tag}", cat=pulp.LpBinary)
                 model.lp += (g - reach <= 0, f"c5_gain_{tag}")
                 gains.append((cv.population, g))
     return gains
@@ -271,7 +282,7 @@ def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     for cr in model.problem.crowd:
         for t in model.problem.years:
             tag = f"{names.c(cr.cell)}_{cr.kind}_{t}"
-            o = pulp.LpVariable(f"o_{tag}", lowBound=0, cat=pulp.LpInteger)
+            o = model.lp.add_variable(f"o_{tag}", lowBound=0, cat=pulp.LpInteger)
             here = pulp.lpSum(model.x[fid, t] for fid in cr.facilities)
             model.lp += (o - here >= -1, f"c6_crowd_{tag}")
             excess.append(o)
@@ -290,7 +301,7 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     """(8) the busiest year's admissions + exits per county and kind, penalised in (8e)."""
     peaks = []
     for (county, kind), ids in sorted(_groups(model, "county").items()):
-        u = pulp.LpVariable(f"u_{names.ar(county)}_{kind}", lowBound=0, cat=pulp.LpInteger)
+        u = model.lp.add_variable(f"u_{names.ar(county)}_{kind}", lowBound=0, cat=pulp.LpInteger)
         for t in model.problem.years:
             changes = pulp.lpSum(model.e[fid, t] for fid in ids) + pulp.lpSum(
                 model.a[fid, t] for fid in ids if (fid, t) in model.a
@@ -303,8 +314,9 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     """(8a)–(8e); in the elastic form, the sum of slacks alone."""
     if model.elastic:
-        model.lp.setObjective(pulp.lpSum(model.slack_vars))
-        model.terms = {"violation": pulp.lpSum(model.slack_vars)}
+        violation = pulp.lpSum(cost * s for cost, s in model.slack_vars)
+        model.lp.setObjective(violation)
+        model.terms = {"violation": violation}
         return
     w = model.problem.weights
     score = {f.id: f.score for f in model.problem.facilities}

@@ -36,7 +36,7 @@ BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat")
 
 #: CP-SAT parameters: linearization_level 2 adds the LP relaxation's cuts that let CP-SAT prove
 #: the optimum of covering models quickly (measured: default stays ~1 % from its bound).
-CPSAT_PARAMETERS = "linearization_level:2 num_workers:2"
+CPSAT_PARAMETERS = "linearization_level:2 num_workers:1"
 
 Progress = Callable[[str], None]
 
@@ -235,7 +235,7 @@ def _run_cpsat(model: SiteModel, time_limit: float | None):
     if status not in (S.OPTIMAL, S.FEASIBLE):
         return NO_SOLUTION, None, None, None, status.name
     variables = mbm.get_variables()
-    values = dict(zip((v.name for v in variables), sat.values(variables).to_numpy()))
+    values = dict(zip((v.name for v in variables), sat.values(variables).to_numpy(), strict=True))
     offset = model.lp.objective.constant
     objective = sat.objective_value + offset
     bound = sat.best_objective_bound + offset

@@ -77,17 +77,21 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
     head = f"{_label(county, kind)}: the {year} target {target}"
     if direction == "+":  # the count stays above the target: not enough exits
         need = existing - target
-        exits = sum(q.exit for q in quotas)
+        exits = sum(q.exit for q in quotas) if quotas else need  # no rows: no limit
+        streets = _street_exit_capacity(p, ids, year)
         if exits < need:
             why = f"the yearly exit limits ({TABLE['county', kind]}) allow at most {exits}"
         elif movable < need:
             why = f"only {movable} of them are not protected (村卫生室 and other protected classes)"
+        elif streets < need:
+            why = (f"the street exit limits ({TABLE['street', kind]}) and protection allow at "
+                   f"most {streets}")
         else:
-            why = "coverage and street limits stop the remaining exits"
+            why = "keeping every covered cell covered stops the remaining exits"
         return (f"{head} needs {need} exits by {year} ({existing} designated in {t0}), "
                 f"{why} — {amount} short")
     need = target - existing
-    admits = sum(q.admit for q in quotas)
+    admits = sum(q.admit for q in quotas) if quotas else need  # no rows: no limit
     applicants = sum((not f.existing) and f.available_from <= year for f in ids)
     if admits < need:
         why = f"the yearly admission limits ({TABLE['county', kind]}) allow at most {admits}"
@@ -97,3 +101,17 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
         why = "exits forced elsewhere (exact exits, coverage) leave too few designated"
     return (f"{head} needs {need} net admissions by {year} ({existing} designated in {t0}), "
             f"{why} — {amount} short")
+
+
+def _street_exit_capacity(p: SiteProblem, ids, year: int) -> int:
+    """Most existing facilities that can exit by ``year`` given street limits and protection."""
+    rows: dict[str, int] = {}
+    if p.options.street_quotas:
+        for q in p.quotas:
+            if q.level == "street" and q.year <= year and q.kind == (ids[0].kind if ids else ""):
+                rows[q.area] = rows.get(q.area, 0) + q.exit
+    movable: dict[str, int] = {}
+    for f in ids:
+        if f.existing and not f.protected:
+            movable[f.street] = movable.get(f.street, 0) + 1
+    return sum(min(n, rows[s]) if s in rows else n for s, n in movable.items())

@@ -50,7 +50,7 @@ def plan_flows(designated: pd.DataFrame) -> pd.DataFrame:
     years = sorted(int(c) for c in designated.columns)
     d = designated[years].astype(int)
     rows = []
-    for prev, year in zip(years[:-1], years[1:]):
+    for prev, year in zip(years[:-1], years[1:], strict=True):
         delta = d[year] - d[prev]
         rows.append(
             pd.DataFrame(

@@ -26,6 +26,11 @@ import pandas as pd
 from models.data import SiteProblem
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """A text column with '' for missing values (an all-empty CSV column reads as float NaN)."""
+    return column.astype(object).where(column.notna(), "").astype(str)
+
+
 def _years(plan: pd.DataFrame) -> list[int]:
     return sorted(int(c) for c in plan.columns if str(c).isdigit())
 
@@ -46,7 +51,7 @@ def _flows(plan: pd.DataFrame) -> pd.DataFrame:
             "facility_id": np.repeat(plan["facility_id"].to_numpy(), len(years) - 1),
             "kind": np.repeat(plan["kind"].to_numpy(), len(years) - 1),
             "county": np.repeat(plan["county"].to_numpy(), len(years) - 1),
-            "street": np.repeat(plan["street"].fillna("").astype(str).to_numpy(), len(years) - 1),
+            "street": np.repeat(_text(plan["street"]).to_numpy(), len(years) - 1),
             "year": np.tile(years[1:], len(plan)),
             "admitted": (diff > 0).astype(int).ravel(),
             "exited": (diff < 0).astype(int).ravel(),
@@ -58,7 +63,7 @@ def _flows(plan: pd.DataFrame) -> pd.DataFrame:
 def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     """Every rule of ``problem`` recomputed from ``plan`` (plan.csv's columns)."""
     plan = plan.reset_index(drop=True).copy()
-    plan["street"] = plan["street"].fillna("").astype(str)
+    plan["street"] = _text(plan["street"])
     out: list[str] = []
     d = _path(plan)
     t0 = problem.base_year

@@ -1,0 +1,235 @@
+"""Command line: ``dingdian validate`` and ``dingdian solve``.
+
+Exit codes: 0 success; 2 bad input (scenario error, unwritable output); 3 infeasible (the
+reasons are printed, nothing is written); 4 no plan (time limit before any plan, solver
+failure); 5 a plan was written but the residual check found violations; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from models.data import KINDS
+
+KIND_LABEL = {"clinic": "诊所 clinic", "pharmacy": "药店 pharmacy"}
+SOLVERS = ("highs", "cbc", "cpsat")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN, EXIT_UNVERIFIED, EXIT_INTERRUPTED = 2, 3, 4, 5, 130
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, log_path=False)
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    """Print ``error: <one line>`` to stderr and exit with ``code``."""
+    click.echo("error: " + " ".join(str(message).split()), err=True)
+    ctx.exit(code)
+
+
+def _load(ctx: click.Context, scenario_path: Path):
+    """Load a scenario (a directory means its scenario.yaml); errors → one line, exit 2."""
+    from solver.errors import ScenarioError
+    from solver.scenario import load_scenario
+
+    if scenario_path.is_dir() and (scenario_path / "scenario.yaml").is_file():
+        scenario_path = scenario_path / "scenario.yaml"
+    try:
+        return load_scenario(scenario_path)
+    except ScenarioError as exc:
+        _fail(ctx, str(exc), EXIT_INPUT)
+    except OSError as exc:
+        _fail(ctx, f"{scenario_path}: {exc.strerror or exc}", EXIT_INPUT)
+
+
+def _flag_count(frame: pd.DataFrame, col: str) -> int:
+    return int(frame[col].fillna(False).astype(bool).sum()) if col in frame else 0
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="dingdian", prog_name="dingdian", message="%(prog)s %(version)s")
+def main() -> None:
+    """定点 dingdian — multi-year planner for medical-insurance designated institutions.
+
+    \b
+    Examples:
+      dingdian validate scenarios/zhangye
+      dingdian solve scenarios/zhangye --out out/zhangye --solver highs
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, scenario: Path) -> None:
+    """Load SCENARIO and print what it holds (检查情景数据).
+
+    Prints facilities per county and kind, and the planning cells to keep, to gain and the blind
+    spots. Exit 0 when the scenario loads, 2 with one `error:` line otherwise.
+
+    \b
+    Example:
+      dingdian validate scenarios/zhangye
+    """
+    sc = _load(ctx, scenario)
+    out = _console()
+    cfg = sc.config
+    out.print(f"情景 scenario: [bold]{cfg.name}[/bold] {getattr(cfg, 'title', '')}")
+    out.print(f"年份 years: {cfg.base_year} → {', '.join(map(str, cfg.years))}")
+    fac = sc.facilities
+    table = Table(title="机构 facilities")
+    for head in ("县区 county", "类别 kind", "现有 existing", "申请 applicants", "保护 protected"):
+        table.add_column(head, justify="left" if "county" in head or "kind" in head else "right")
+    counties = list(dict.fromkeys([*sc.targets["county"], *fac["county"]]))
+    for county in counties:
+        for kind in KINDS:
+            f = fac[(fac["county"] == county) & (fac["kind"] == kind)]
+            table.add_row(county, KIND_LABEL[kind], str(int((f["status"] == "existing").sum())),
+                          str(int((f["status"] == "applicant").sum())),
+                          str(_flag_count(f, "protected")))
+    out.print(table)
+    cells = sc.cells
+    populated = cells[cells["population"] > 0]
+    out.print(f"网格 cells: {len(cells)} ({len(populated)} 有人口 populated, "
+              f"人口 population {int(cells['population'].sum())})")
+    for kind in KINDS:
+        out.print(
+            f"  {KIND_LABEL[kind]}: 保持 keep {_flag_count(cells, f'must_cover_{kind}')}, "
+            f"可补 gain {_flag_count(cells, f'gain_{kind}')}, "
+            f"盲区 blind {_flag_count(cells, f'blind_spot_{kind}')}"
+        )
+    out.print("[green]OK[/green] 情景有效 scenario is valid")
+
+
+def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Table:
+    """County × kind: base-year and target-year counts (with targets), admitted, exited."""
+    rows = summary.get("targets") or []
+    target_years = sorted({int(k.split("_")[1]) for r in rows for k in r
+                           if k.startswith("target_")})
+    table = Table(title="规划结果 plan")
+    table.add_column("县区 county", no_wrap=True)
+    table.add_column("类别 kind", no_wrap=True)
+    table.add_column(str(years[0]), justify="right")
+    for y in target_years:
+        table.add_column(f"{y} (目标 target)" if y == target_years[0] else f"{y} (目标)",
+                         justify="right")
+    table.add_column("准入 admitted", justify="right")
+    table.add_column("退出 exited", justify="right")
+    flows = counts[counts["street"] == ""].groupby(["county", "kind"])[["admitted", "exited"]].sum()
+    base = counts[(counts["street"] == "") & (counts["year"] == years[0])]
+    base = base.set_index(["county", "kind"])["designated"]
+    extra = [(c, k) for c, k in base.index if c == "全市"]
+    for county, kind in [*((r["county"], r["kind"]) for r in rows), *extra]:
+        row = next((r for r in rows if r["county"] == county and r["kind"] == kind), None)
+        if row is None:  # city row: the county targets add up
+            row = {f"target_{y}": sum(int(r[f"target_{y}"]) for r in rows
+                                      if r["kind"] == kind and r.get(f"target_{y}") is not None)
+                   for y in target_years}
+        cells = [county, KIND_LABEL.get(kind, kind), str(base.get((county, kind), ""))]
+        for y in target_years:
+            got = counts[(counts["county"] == county) & (counts["kind"] == kind)
+                         & (counts["street"] == "") & (counts["year"] == y)]["designated"]
+            value = str(int(got.iloc[0])) if len(got) else "-"
+            tgt = row.get(f"target_{y}")
+            cells.append(value if tgt is None else f"{value} ({tgt})")
+        f = flows.loc[(county, kind)] if (county, kind) in flows.index else None
+        cells += [str(int(f["admitted"])) if f is not None else "-",
+                  str(int(f["exited"])) if f is not None else "-"]
+        table.add_row(*cells)
+    return table
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output directory (replaced atomically).")
+@click.option("--solver", "backend", type=click.Choice(SOLVERS), default="highs",
+              show_default=True, help="MILP backend.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds; on timeout the best plan found is written (status feasible).")
+@click.pass_context
+def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
+          time_limit: float | None) -> None:
+    """Solve SCENARIO and write the plan to OUT (求解并输出规划).
+
+    Writes plan.csv, cells.csv, counts.csv, tables/表6…表9 (CSV), plan.xlsx and summary.json.
+    Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
+    4 no plan found; 5 plan written but the residual check failed.
+
+    \b
+    Example:
+      dingdian solve scenarios/zhangye --out out/zhangye --solver highs --time-limit 120
+    """
+    from solver import outputs
+    from solver.result import INFEASIBLE
+
+    out = _console()
+    try:
+        with out.status("读取情景 loading scenario…") as status:
+            sc = _load(ctx, scenario)
+            from solver import backends
+
+            backend_error = getattr(backends, "BackendError", RuntimeError)
+
+            def progress(message: str, *_args, **_kwargs) -> None:
+                status.update(f"{message}…")
+                out.log(str(message))
+
+            try:
+                result = backends.solve(sc.problem, backend=backend, time_limit=time_limit,
+                                   progress=progress)
+            except backend_error as exc:  # solver missing or failed
+                _fail(ctx, str(exc), EXIT_NO_PLAN)
+            if result.status == INFEASIBLE:
+                status.update("分析不可行原因 explaining infeasibility…")
+                from solver.explain import explain_infeasible
+
+                lines = explain_infeasible(sc.problem, backend)
+        if result.status == INFEASIBLE:
+            err = _console(stderr=True)
+            err.print("[bold red]不可行 infeasible[/bold red]: no plan meets every rule "
+                      "(nothing written)")
+            for line in lines:
+                err.print(f"  - {line}", markup=False)
+            ctx.exit(EXIT_INFEASIBLE)
+        if not result.has_plan:
+            _fail(ctx, f"no plan ({result.status}) {result.message}".strip(), EXIT_NO_PLAN)
+
+        from solver.verify import check_plan
+
+        plan = outputs.plan_frame(sc.facilities, result.designated)
+        violations = check_plan(plan, sc)
+        try:
+            path = outputs.write_outputs(out_dir, sc, result, verification=violations)
+        except OSError as exc:
+            _fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
+    except KeyboardInterrupt:
+        _fail(ctx, "interrupted (nothing written)", EXIT_INTERRUPTED)
+
+    import json
+
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    counts = pd.read_csv(path / "counts.csv", dtype={"street": str}, keep_default_na=False)
+    years = outputs.plan_years(sc)
+    out.print(_summary_table(summary, counts, years))
+    gap = "-" if result.gap is None else f"{result.gap:.4%}"
+    obj = "-" if result.objective is None else f"{result.objective:,.0f}"
+    out.print(f"状态 status: [bold]{result.status}[/bold]  求解器 solver: {result.backend}  "
+              f"目标值 objective: {obj}  间隙 gap: {gap}  "
+              f"时间 time: {result.build_seconds:.1f}s build + {result.solve_seconds:.1f}s solve")
+    out.print(f"输出 output: {path} (plan.csv, cells.csv, counts.csv, tables/表6…表9, "
+              "plan.xlsx, summary.json)")
+    if violations:
+        err = _console(stderr=True)
+        err.print("[bold red]校验失败 verification failed[/bold red]: "
+                  f"{len(violations)} violations")
+        for line in violations[:20]:
+            err.print(f"  - {line}", markup=False)
+        ctx.exit(EXIT_UNVERIFIED)
+    out.print("[green]校验通过 verified[/green]: every rule holds in the written plan")

@@ -1,0 +1,254 @@
+"""Load and validate a scenario directory (``scenario.yaml`` + CSV + GeoJSON).
+
+:func:`load_scenario` reads everything, checks it and returns a frozen :class:`Scenario` with
+the tables the CLI and the outputs need and the compiled :class:`models.data.SiteProblem`.
+Every problem raises :class:`solver.errors.ScenarioError` whose one-line message names the file,
+the 1-based data row (header excluded) and the field, e.g.::
+
+    facilities.csv row 12, field 'lon': point (99.1, 38.2) lies outside 甘州区
+
+Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML):
+
+* ``counties`` — GeoJSON county outlines (WGS84), name in property ``grid.county_property``;
+* ``census`` — ``county,population,urban_share[,source]``;
+* ``urban_areas`` — GeoJSON polygons with properties ``county, street, name``;
+* ``facilities`` — ``facility_id,name,kind,category,county,street,lon,lat,status,score
+  [,available_from,protected]``; ``kind`` clinic|pharmacy, ``category`` clinic|village_clinic|
+  community_health_centre (clinics) or chain_pharmacy|single_pharmacy, ``status``
+  existing|applicant, ``score`` 0–100, ``available_from`` the first year an applicant may be
+  admitted (blank: the first planning year; existing: the base year), ``protected`` 1/0, also
+  set for every category in ``protected_categories``;
+* ``targets`` — ``county,kind,existing_YYYY,target_YYYY…`` (表2/表3);
+* ``county_quotas`` — ``county,kind,year,admit,exit`` (表6/表7);
+* ``street_quotas`` (optional) — ``county,street,kind,year,admit,exit`` (表8/表9).
+
+Cells and population: :mod:`solver.scenario_cells`; coverage and the problem:
+:mod:`solver.problem`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from models.data import KINDS, SiteProblem
+from solver.errors import ScenarioError
+from solver.geometry import check_crs, lonlat_to_xy, project
+from solver.problem import compile_problem, coverage
+from solver.scenario_cells import UrbanArea, assign_population, build_cells, facility_cells
+from solver.scenario_io import Table, read_features
+from solver.scenario_schema import CATEGORIES, ScenarioConfig, read_config
+
+FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
+                    "status", "score", "available_from", "protected"]
+STATUSES = ("existing", "applicant")
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A loaded, validated scenario (see the module docstring for the tables' columns)."""
+
+    path: Path
+    config: ScenarioConfig
+    facilities: pd.DataFrame
+    cells: pd.DataFrame
+    reach: dict[tuple[str, str], tuple[str, ...]]
+    counties: dict[str, BaseGeometry]
+    quotas: pd.DataFrame
+    targets: pd.DataFrame
+    problem: SiteProblem
+    urban_areas: tuple[UrbanArea, ...] = ()
+    census: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _files(cfg: ScenarioConfig, yaml_path: Path) -> dict[str, Path | None]:
+    base = yaml_path.parent
+    out: dict[str, Path | None] = {}
+    for key, value in cfg.files.model_dump().items():
+        if value is None:
+            out[key] = None
+            continue
+        p = base / value
+        if not p.is_file():
+            raise ScenarioError(yaml_path.name, None, f"files.{key}", f"file not found: {p}")
+        out[key] = p
+    return out
+
+
+def _counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
+    out: dict[str, BaseGeometry] = {}
+    for i, (props, geom) in enumerate(read_features(path, [prop]), start=1):
+        name = str(props[prop]).strip()
+        if not name or name in out:
+            raise ScenarioError(path.name, i, prop, f"empty or duplicate county name {name!r}")
+        out[name] = geom
+    return out
+
+
+def _census(path: Path, counties) -> pd.DataFrame:
+    t = Table(path, ["county", "population", "urban_share"], optional=["source"])
+    t.choice("county", counties, "county")
+    t.unique(["county"], "county")
+    df = pd.DataFrame({"county": t.df["county"], "population": t.integer("population", 0),
+                       "urban_share": t.number("urban_share", 0.0, 1.0),
+                       "source": t.df["source"]})
+    missing = [c for c in counties if c not in set(df["county"])]
+    if missing:
+        raise ScenarioError(path.name, None, "county", f"no census row for {missing[0]}")
+    return df
+
+
+def _urban_areas(path: Path, counties, crs: str) -> list[UrbanArea]:
+    out = []
+    for i, (props, geom) in enumerate(read_features(path, ["county", "street", "name"]), start=1):
+        county = str(props["county"]).strip()
+        if county not in counties:
+            raise ScenarioError(path.name, i, "county", f"unknown county {county!r}")
+        out.append(UrbanArea(county=county, street=str(props["street"]).strip(),
+                             name=str(props["name"]), geom=project(geom, crs)))
+    return out
+
+
+def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
+    t = Table(path, ["county", "kind"])
+    t.choice("county", counties, "county")
+    t.choice("kind", KINDS, "kind")
+    t.unique(["county", "kind"], "county and kind")
+    df = t.df[["county", "kind"]].copy()
+    year_cols = [c for c in t.df.columns if re.fullmatch(r"(existing|target)_\d{4}", c)]
+    if not any(c.startswith("target_") for c in year_cols):
+        raise ScenarioError(path.name, None, "target_YYYY", "no target_<year> column")
+    for col in year_cols:
+        year = int(col[-4:])
+        if col.startswith("target_") and year not in cfg.years:
+            raise ScenarioError(path.name, None, col, f"{year} is not a planning year")
+        df[col] = t.integer(col, 0)
+    return df.reset_index(drop=True)
+
+
+def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> pd.DataFrame:
+    level = "county" if streets is None else "street"
+    cols = ["county", "kind", "year", "admit", "exit"]
+    if streets is not None:
+        cols.insert(1, "street")
+    t = Table(path, cols)
+    t.choice("county", counties, "county")
+    if streets is not None:
+        ok = [s in streets.get(c, set()) for c, s in zip(t.df["county"], t.df["street"], strict=True)]
+        t.fail_first(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
+    t.choice("kind", KINDS, "kind")
+    year = t.integer("year")
+    t.fail_first(~year.isin(cfg.years), "year", lambda v: f"{v} is not a planning year")
+    t.unique(cols[: len(cols) - 2], "quota row")
+    area = t.df["street"] if streets is not None else t.df["county"]
+    return pd.DataFrame({"level": level, "county": t.df["county"], "area": area,
+                         "kind": t.df["kind"], "year": year, "admit": t.integer("admit", 0),
+                         "exit": t.integer("exit", 0)})
+
+
+def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
+    t = Table(path, FACILITY_COLUMNS[:10], optional=["available_from", "protected"])
+    ids = t.text("facility_id")
+    t.unique(["facility_id"], "facility_id")
+    kind = t.choice("kind", KINDS, "kind")
+    all_cats = [c for cats in CATEGORIES.values() for c in cats]
+    cat = t.choice("category", all_cats, "category")
+    ok = [c in CATEGORIES[k] for k, c in zip(kind, cat, strict=True)]
+    t.fail_first(~np.array(ok, dtype=bool), "category", lambda v: f"category {v!r} does not match the kind")
+    county = t.choice("county", counties, "county")
+    ok = [s == "" or s in streets.get(c, set()) for c, s in zip(county, t.df["street"], strict=True)]
+    t.fail_first(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
+    lon = t.number("lon", -180, 180)
+    lat = t.number("lat", -90, 90)
+    status = t.choice("status", STATUSES, "status")
+    score = t.integer("score", 0, 100)
+    existing = (status == "existing").to_numpy()
+    avail = t.integer("available_from", blank=0)
+    avail = pd.Series(np.where(avail == 0, np.where(existing, cfg.base_year, cfg.years[0]), avail))
+    t.fail_first(existing & (avail > cfg.base_year), "available_from",
+             lambda v: f"existing facility available from {v}, after the base year {cfg.base_year}")
+    t.fail_first(~existing & ((avail <= cfg.base_year) | (avail > cfg.years[-1])), "available_from",
+             lambda v: f"applicant available from {v}, outside the planning years")
+    protected = t.boolean("protected") | cat.isin(cfg.protected_categories)
+    for name, geom in counties.items():  # point in its county outline
+        m = (county == name).to_numpy()
+        inside = shapely.intersects_xy(geom, lon.to_numpy()[m], lat.to_numpy()[m])
+        if not inside.all():
+            i = int(np.flatnonzero(m)[np.flatnonzero(~inside)[0]])
+            raise t.error(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
+    x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), cfg.crs)
+    return pd.DataFrame({
+        "facility_id": ids, "name": t.df["name"], "kind": kind, "category": cat,
+        "county": county, "street": t.df["street"], "lon": lon, "lat": lat, "status": status,
+        "score": score, "available_from": avail.astype(np.int64).to_numpy(),
+        "protected": protected.astype(bool), "x": x, "y": y,
+    }).reset_index(drop=True)
+
+
+def _warnings(facilities: pd.DataFrame, targets: pd.DataFrame, base_year: int) -> list[str]:
+    col = f"existing_{base_year}"
+    if col not in targets:
+        return []
+    have = facilities[facilities["status"] == "existing"].groupby(["county", "kind"]).size()
+    out = []
+    for r in targets.itertuples(index=False):
+        n = int(have.get((r.county, r.kind), 0))
+        if n != int(getattr(r, col)):
+            out.append(f"{r.county} {r.kind}: {n} existing facilities, targets say {getattr(r, col)}")
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and compile the scenario whose ``scenario.yaml`` is ``path``."""
+    path = Path(path)
+    cfg = read_config(path)
+    try:
+        check_crs(cfg.crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj raises several types
+        raise ScenarioError(path.name, None, "crs", str(exc)) from None
+    files = _files(cfg, path)
+    counties = _counties(files["counties"], cfg.grid.county_property)
+    for i, c in enumerate(cfg.grid.rural_pharmacy_exempt):
+        if c not in counties:
+            raise ScenarioError(path.name, None, f"grid.rural_pharmacy_exempt.{i}",
+                                f"unknown county {c!r}")
+    census = _census(files["census"], counties)
+    urban = _urban_areas(files["urban_areas"], counties, cfg.crs)
+    streets: dict[str, set[str]] = {}
+    for a in urban:
+        if a.street:
+            streets.setdefault(a.county, set()).add(a.street)
+    targets = _targets(files["targets"], counties, cfg)
+    quotas = _quotas(files["county_quotas"], counties, cfg, None)
+    if files["street_quotas"] is not None:
+        quotas = pd.concat([quotas, _quotas(files["street_quotas"], counties, cfg, streets)],
+                           ignore_index=True)
+    facilities = _facilities(files["facilities"], cfg, counties, streets)
+
+    counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
+    grid = cfg.grid
+    cells = build_cells(counties_xy, urban, grid.urban_radius_m, grid.rural_radius_m, cfg.crs,
+                        prefix=cfg.name[:1].upper())
+    origin = cells.attrs["origin"]
+    facilities["cell_id"] = facility_cells(cells, facilities[["x", "y"]].to_numpy(),
+                                           grid.urban_radius_m, grid.rural_radius_m, origin)
+    rural = set(cells.loc[cells["zone"] == "rural", "cell_id"])
+    village = facilities[(facilities["category"] == "village_clinic")
+                         & (facilities["status"] == "existing")
+                         & facilities["cell_id"].isin(rural)]["cell_id"]
+    pop, warnings = assign_population(cells, census, urban, village, grid.population_decay_m)
+    cells["population"] = pop
+    cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
+    cells.attrs["origin"] = origin
+    problem = compile_problem(cfg, facilities, targets, quotas, cells, reach)
+    warnings += _warnings(facilities, targets, cfg.base_year)
+    return Scenario(path=path, config=cfg, facilities=facilities, cells=cells, reach=reach,
+                    counties=counties, quotas=quotas, targets=targets, problem=problem,
+                    urban_areas=tuple(urban), census=census, warnings=tuple(warnings))

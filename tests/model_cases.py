@@ -1,0 +1,151 @@
+"""Tiny-instance builders and the solve-then-verify helper shared by the model tests.
+
+Every hand-worked test in ``tests/test_model_*.py`` builds its :class:`SiteProblem` with
+:func:`make_problem`, solves it with :func:`solve_verified` (which writes the plan to CSV, reads
+it back and asserts that :func:`solver.verify.residuals` finds nothing) and then reads the
+decisions with :func:`exits` / :func:`admissions`.
+
+Default weights (:class:`models.data.Weights`) used in the hand computations::
+
+    exit f      costs  score_f + 5        (8c: w_exit·σ + w_churn)
+    admit f     costs  5 - review_f       (8d: w_churn − w_admit·σ)
+    busiest year of a county/kind: 3 per change (8e)
+    crowding:   2 per facility-year beyond one in a cell (8b)
+    gain cell:  −10 · population per covered year (8a)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from models.data import (
+    Cover,
+    Crowd,
+    Facility,
+    Options,
+    Quota,
+    SiteProblem,
+    Target,
+    Weights,
+)
+from solver.backends import BACKENDS, solve
+from solver.explain import explain_infeasible
+from solver.result import INFEASIBLE, OPTIMAL, SolveResult
+from solver.verify import residuals
+
+__all__ = [
+    "BACKENDS", "Cover", "Crowd", "Facility", "Options", "Quota", "SiteProblem", "Target",
+    "Weights", "A", "PH", "CL", "Y2", "Y3", "fac", "app", "county_quotas", "make_problem",
+    "plan_frame", "solve_verified", "exits", "admissions", "designated", "explain",
+    "assert_infeasible", "OPTIMAL", "INFEASIBLE",
+]
+
+A = "甲县"  # the default county
+PH = "pharmacy"
+CL = "clinic"
+Y2 = (2025, 2026)
+Y3 = (2025, 2026, 2027)
+
+
+def fac(fid: str, score: int = 80, *, county: str = A, kind: str = PH, street: str = "",
+        protected: bool = False, cell: str = "") -> Facility:
+    """An existing designated facility."""
+    return Facility(id=fid, kind=kind, county=county, street=street, existing=True,
+                    protected=protected, score=score, cell=cell)
+
+
+def app(fid: str, review: int = 80, *, available_from: int = 2025, county: str = A,
+        kind: str = PH, street: str = "", cell: str = "") -> Facility:
+    """An applicant (not designated in the base year)."""
+    return Facility(id=fid, kind=kind, county=county, street=street, existing=False,
+                    score=review, available_from=available_from, cell=cell)
+
+
+def county_quotas(limits: dict[int, tuple[int, int]], *, county: str = A, kind: str = PH,
+                  level: str = "county") -> tuple[Quota, ...]:
+    """``{year: (admit, exit)}`` as quota rows."""
+    return tuple(Quota(level=level, area=county, kind=kind, year=y, admit=a, exit=e)
+                 for y, (a, e) in sorted(limits.items()))
+
+
+def make_problem(facilities, *, targets=(), quotas=(), cover=(), crowd=(), years=Y2,
+                 weights: Weights | None = None, **options) -> SiteProblem:
+    """A SiteProblem with base year 2024; ``targets`` may be ``{year: count}`` for (甲县, pharmacy)."""
+    if isinstance(targets, dict):
+        targets = tuple(Target(A, PH, y, n) for y, n in sorted(targets.items()))
+    return SiteProblem(
+        facilities=tuple(facilities),
+        targets=tuple(targets),
+        quotas=tuple(quotas),
+        cover=tuple(cover),
+        crowd=tuple(crowd),
+        years=tuple(years),
+        options=Options(**options),
+        weights=weights or Weights(),
+    )
+
+
+def plan_frame(result: SolveResult, problem: SiteProblem) -> pd.DataFrame:
+    """plan.csv's columns: facility_id, kind, county, street, protected, status, '2024', …"""
+    d = result.designated
+    rows = []
+    for f in problem.facilities:
+        row = {"facility_id": f.id, "kind": f.kind, "county": f.county, "street": f.street,
+               "protected": f.protected, "status": "existing" if f.existing else "applicant"}
+        for year in d.columns:
+            row[str(year)] = int(d.loc[f.id, year])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def solve_verified(problem: SiteProblem, backend: str, tmp_path: Path) -> SolveResult:
+    """Solve; if there is a plan, write it to CSV, read it back and assert zero residuals."""
+    result = solve(problem, backend)
+    if result.has_plan:
+        path = Path(tmp_path) / f"plan_{backend}.csv"
+        plan_frame(result, problem).to_csv(path, index=False, encoding="utf-8")
+        back = pd.read_csv(path, encoding="utf-8")
+        assert residuals(back, problem) == [], residuals(back, problem)
+    return result
+
+
+def designated(result: SolveResult, fid: str) -> dict[int, int]:
+    return {int(y): int(v) for y, v in result.designated.loc[fid].items()}
+
+
+def _steps(result: SolveResult, sign: int) -> dict[str, int]:
+    d = result.designated
+    years = list(d.columns)
+    out = {}
+    for fid, row in d.iterrows():
+        for prev, year in zip(years[:-1], years[1:], strict=True):
+            if (row[year] - row[prev]) * sign > 0:
+                out[fid] = int(year)
+    return out
+
+
+def exits(result: SolveResult) -> dict[str, int]:
+    """``{facility id: exit year}`` read from the plan."""
+    return _steps(result, -1)
+
+
+def admissions(result: SolveResult) -> dict[str, int]:
+    """``{facility id: admission year}`` read from the plan."""
+    return _steps(result, +1)
+
+
+def explain(problem: SiteProblem, backend: str) -> list[str]:
+    return explain_infeasible(problem, backend)
+
+
+def assert_infeasible(problem: SiteProblem, backend: str, tmp_path: Path,
+                      *fragments: str) -> list[str]:
+    """Status infeasible, and exactly one explanation line holding every fragment."""
+    result = solve_verified(problem, backend, tmp_path)
+    assert result.status == INFEASIBLE, (result.status, result.objective)
+    lines = explain(problem, backend)
+    hits = [line for line in lines if all(fr in line for fr in fragments)]
+    assert len(hits) == 1, (fragments, lines)
+    return lines

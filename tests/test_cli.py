@@ -1,0 +1,169 @@
+"""``dingdian`` end to end on the shipped Zhangye scenario: real loader, real solvers, real files.
+
+The plan written by ``dingdian solve`` is checked here from the output files alone, in plain
+pandas, against the published tables (表2/表3 targets, 表6–表9 yearly limits) — independently
+of :mod:`solver.verify`, which the CLI already ran.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from solver.cli import main
+from solver.verify import coverage_residuals
+
+ROOT = Path(__file__).resolve().parents[1]
+ZHANGYE = ROOT / "scenarios" / "zhangye"
+YEARS = [str(y) for y in range(2024, 2031)]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("zhangye") / "out"
+    r = run("solve", ZHANGYE / "scenario.yaml", "--out", out, "--solver", "highs")
+    assert r.exit_code == 0, r.output
+    assert "校验通过 verified" in r.output and "全市" in r.output
+    return out
+
+
+def read_plan(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "plan.csv", dtype={"street": str}, keep_default_na=False)
+
+
+def flows(plan: pd.DataFrame) -> pd.DataFrame:
+    d = plan[YEARS].to_numpy()
+    rows = []
+    for j, year in enumerate(YEARS[1:], start=1):
+        step = d[:, j] - d[:, j - 1]
+        rows.append(plan[["facility_id", "kind", "county", "street"]].assign(
+            year=int(year), admitted=(step > 0).astype(int), exited=(step < 0).astype(int)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_files_are_written(solved):
+    names = {p.name for p in solved.iterdir()}
+    assert {"plan.csv", "cells.csv", "counts.csv", "summary.json", "plan.xlsx", "tables"} <= names
+    assert len(list((solved / "tables").glob("表[6-9]_*.csv"))) == 4
+    summary = json.loads((solved / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal" and summary["gap"] == 0
+    assert summary["verification"] == {"passed": True, "checked": True, "violations": []}
+
+
+def test_targets_of_tables_2_and_3_are_met(solved):
+    plan = read_plan(solved)
+    targets = pd.read_csv(ZHANGYE / "targets.csv")
+    got = plan.groupby(["county", "kind"])[["2024", "2028", "2030"]].sum()
+    for t in targets.itertuples():
+        assert got.loc[(t.county, t.kind)].tolist() == [t.existing_2024, t.target_2028,
+                                                        t.target_2030], (t.county, t.kind)
+
+
+@pytest.mark.parametrize("level,file", [("county", "quotas_county.csv"),
+                                        ("street", "quotas_street.csv")])
+def test_yearly_limits_of_tables_6_to_9_hold(solved, level, file):
+    f = flows(read_plan(solved))
+    quotas = pd.read_csv(ZHANGYE / file)
+    made = f.groupby([level, "kind", "year"])[["admitted", "exited"]].sum()
+    for q in quotas.itertuples():
+        key = (getattr(q, level), q.kind, q.year)
+        adm, ext = made.loc[key].tolist() if key in made.index else (0, 0)
+        assert adm <= q.admit and ext <= q.exit, key
+
+
+def test_protected_never_exit_and_paths_are_valid(solved):
+    plan = read_plan(solved)
+    d = plan[YEARS].to_numpy()
+    steps = d[:, 1:] - d[:, :-1]
+    assert not (steps[plan["protected"].to_numpy()] < 0).any()
+    existing = (plan["status"] == "existing").to_numpy()
+    assert (d[existing, 0] == 1).all() and (d[~existing, 0] == 0).all()
+    assert ((steps > 0).sum(axis=1) <= (~existing).astype(int)).all()  # nobody comes back
+
+
+def test_must_cover_cells_covered_every_year_from_geometry(solved):
+    plan = read_plan(solved)
+    cells = pd.read_csv(solved / "cells.csv", dtype={"street": str}, keep_default_na=False)
+    assert coverage_residuals(plan, cells, "EPSG:32647") == []
+    for kind in ("clinic", "pharmacy"):
+        must = cells[cells[f"must_cover_{kind}"] == 1]
+        assert len(must) > 0 and (must[[f"{kind}_{y}" for y in YEARS]] >= 1).all().all()
+
+
+def test_tables_agree_with_plan(solved):
+    f = flows(read_plan(solved))
+    table7 = pd.read_csv(next((solved / "tables").glob("表7_*.csv")), encoding="utf-8-sig")
+    row = table7.set_index("区域").loc["甘州区"]
+    ganzhou = f[(f["county"] == "甘州区") & (f["kind"] == "pharmacy")].groupby("year").sum()
+    for year in range(2025, 2031):
+        assert row[f"{year}年准入"] == ganzhou.loc[year, "admitted"]
+        assert row[f"{year}年退出"] == ganzhou.loc[year, "exited"]
+    assert table7.set_index("区域").loc["全市"].sum() == f[f["kind"] == "pharmacy"][
+        ["admitted", "exited"]].to_numpy().sum()
+
+
+def copy_scenario(tmp_path: Path) -> Path:
+    dst = tmp_path / "zhangye"
+    shutil.copytree(ZHANGYE, dst, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return dst
+
+
+def test_infeasible_plan_is_explained_and_old_output_kept(solved, tmp_path):
+    """甘州区 pharmacies: 318 → 231 by 2028 needs 87 exits; with no exits allowed in 2028 the
+    exit limits give at most 25 × 3 = 75 (admissions only make it worse)."""
+    sc = copy_scenario(tmp_path)
+    q = pd.read_csv(sc / "quotas_county.csv")
+    q.loc[(q.county == "甘州区") & (q.kind == "pharmacy") & (q.year == 2028), "exit"] = 0
+    q.to_csv(sc / "quotas_county.csv", index=False)
+    out = tmp_path / "out"
+    shutil.copytree(solved, out)
+    before = (out / "plan.csv").read_bytes()
+    r = run("solve", sc / "scenario.yaml", "--out", out)
+    assert r.exit_code == 3
+    line = next(x for x in r.stderr.splitlines() if "2028 target 231" in x)
+    assert "甘州区" in line and "87 exits" in line and "at most 75" in line and "12 short" in line
+    assert (out / "plan.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda d: d.drop(columns=["kind"]), "targets.csv, field 'kind'"),
+    (lambda d: d.assign(target_2028=d.target_2028.where(d.index != 2, -5)),
+     "targets.csv row 3, field 'target_2028'"),
+])
+def test_bad_input_is_one_line_and_keeps_old_output(solved, tmp_path, edit, expected):
+    sc = copy_scenario(tmp_path)
+    edit(pd.read_csv(sc / "targets.csv")).to_csv(sc / "targets.csv", index=False)
+    out = tmp_path / "out"
+    shutil.copytree(solved, out)
+    before = (out / "plan.csv").read_bytes()
+    r = run("solve", sc / "scenario.yaml", "--out", out)
+    assert r.exit_code == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and expected in r.stderr, r.stderr
+    assert "Traceback" not in r.output
+    assert (out / "plan.csv").read_bytes() == before
+
+
+def test_validate_prints_counts():
+    r = run("validate", ZHANGYE / "scenario.yaml")
+    assert r.exit_code == 0, r.output
+    assert "甘州区" in r.output and "441" in r.output and "318" in r.output
+
+
+@pytest.mark.parametrize("args", [[], ["solve"], ["validate"]])
+def test_help_has_an_example(args):
+    r = run(*args, "--help")
+    assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_unknown_solver_is_refused():
+    r = run("solve", ZHANGYE / "scenario.yaml", "--out", "x", "--solver", "gurobi")
+    assert r.exit_code == 2 and "gurobi" in r.output
