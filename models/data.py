@@ -60,10 +60,11 @@ class Target:
 class Quota:
     """Yearly admission and exit limits (表6–表9) for a county or a street.
 
-    ``level`` is ``"county"`` or ``"street"``; ``area`` is the county or street name.
+    ``level`` is ``"county"`` or ``"street"``; ``area`` is the county or street name. The model
+    derives ``"rest"`` rows itself (a county's facilities outside its planned streets).
     """
 
-    level: Literal["county", "street"]
+    level: Literal["county", "street", "rest"]
     area: str
     kind: Kind
     year: int

@@ -38,7 +38,10 @@ Constraints
 (2)  target        :math:`\sum_{f\in F_{ck}} x_{fm} = N_{ckm}` (``target_mode="at_most"``: ≤)
 (3)  county_admit  :math:`\sum_{f\in F_{ck}} a_{ft} \le A_{ckt}`;
      county_exit   :math:`\sum_{f\in F_{ck}} e_{ft} \le X_{ckt}` (``exact``: =)
-(4)  street_admit / street_exit — the same per street :math:`s` (表8/表9)
+(4)  street_admit / street_exit — the same per street :math:`s` (表8/表9);
+     rest_admit / rest_exit — the facilities of a county outside its planned streets share
+     what the county figure leaves: :math:`A_{ckt} - \sum_s A_{skt}` (0 in Zhangye, whose
+     streets add up to 甘州区's whole figure every year)
 (5)  cover         :math:`\sum_{f\in R_{ik}} x_{ft} \ge 1` for :math:`i\in K`, every :math:`t`;
      gain          :math:`g_{ikt} \le \sum_{f\in R_{ik}} x_{ft}` for :math:`i\in G`
 (6)  crowd         :math:`o_{ikt} \ge \sum_{f\in C_{ik}} x_{ft} - 1` (服务圈内原则上配置1家)
@@ -81,7 +84,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from models.data import SiteProblem
+from models.data import Quota, SiteProblem
 
 
 @dataclass
@@ -227,15 +230,38 @@ def define_targets(model: SiteModel, names: _Namer) -> None:
         _limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
 
 
+def street_rest_quotas(problem: SiteProblem) -> list[tuple[Quota, list[str]]]:
+    """(4) rest: per county, kind and year with street rows, the county figure less the
+    streets' sum, for the county's facilities outside those streets (never below 0)."""
+    street_county = {f.street: f.county for f in problem.facilities if f.street}
+    streets: dict[tuple[str, str, int], list[Quota]] = defaultdict(list)
+    for q in problem.quotas:
+        if q.level == "street" and q.area in street_county:
+            streets[street_county[q.area], q.kind, q.year].append(q)
+    out = []
+    for q in problem.quotas:
+        rows = streets.get((q.area, q.kind, q.year)) if q.level == "county" else None
+        if not rows:
+            continue
+        planned = {r.area for r in rows}
+        ids = [f.id for f in problem.facilities
+               if f.county == q.area and f.kind == q.kind and f.street not in planned]
+        rest = Quota("rest", q.area, q.kind, q.year, max(0, q.admit - sum(r.admit for r in rows)),
+                     max(0, q.exit - sum(r.exit for r in rows)))
+        out.append((rest, ids))
+    return out
+
+
 def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> None:
     p = model.problem
-    groups = _groups(model, "county" if level == "county" else "street")
+    if level == "rest":
+        pairs = street_rest_quotas(p)
+    else:
+        groups = _groups(model, "county" if level == "county" else "street")
+        pairs = [(q, groups.get((q.area, q.kind), [])) for q in p.quotas if q.level == level]
     exit_sense = "==" if p.options.exit_mode == "exact" else "<="
     admit_sense = "==" if p.options.admit_mode == "exact" else "<="
-    for q in p.quotas:
-        if q.level != level:
-            continue
-        ids = groups.get((q.area, q.kind), [])
+    for q, ids in pairs:
         admits = pulp.lpSum(model.a[fid, q.year] for fid in ids if (fid, q.year) in model.a)
         exits = pulp.lpSum(model.e[fid, q.year] for fid in ids)
         base = f"c{number}_{level}"
@@ -251,9 +277,11 @@ def define_county_quotas(model: SiteModel, names: _Namer) -> None:
 
 
 def define_street_quotas(model: SiteModel, names: _Namer) -> None:
-    """(4) yearly admissions and exits per street and kind (表8/表9), if switched on."""
+    """(4) yearly admissions and exits per street and kind (表8/表9), and for the rest of the
+    county outside its planned streets, if switched on."""
     if model.problem.options.street_quotas:
         _define_quotas(model, names, "street", 4)
+        _define_quotas(model, names, "rest", 4)
 
 
 def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpVariable]]:

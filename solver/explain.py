@@ -14,14 +14,15 @@ plan stays from it, together with the arithmetic a planner can check by hand, e.
 from __future__ import annotations
 
 from models.data import SiteProblem
-from models.site import build_site_model
+from models.site import build_site_model, street_rest_quotas
 from solver.backends import run_backend
 from solver.result import FEASIBLE, OPTIMAL
 
 KIND_ZH = {"clinic": "无住院服务定点医疗机构", "pharmacy": "定点零售药店"}
 KIND_EN = {"clinic": "clinics", "pharmacy": "pharmacies"}
 TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
-         ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
+         ("street", "clinic"): "表8", ("street", "pharmacy"): "表9",
+         ("rest", "clinic"): "表6 less 表8", ("rest", "pharmacy"): "表7 less 表9"}
 
 
 def _label(area: str, kind: str) -> str:
@@ -54,8 +55,11 @@ def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: i
                 f"— the targets and exit limits cannot keep this populated cell covered")
     level, what = family.split("_")
     area, kind, year = key
-    limit = next(getattr(q, what) for q in p.quotas
+    quotas = [q for q, _ids in street_rest_quotas(p)] if level == "rest" else p.quotas
+    limit = next(getattr(q, what) for q in quotas
                  if (q.level, q.area, q.kind, q.year) == (level, area, kind, year))
+    if level == "rest":
+        area = f"{area} outside its planned streets"
     word = "admissions" if what == "admit" else "exits"
     table = TABLE[level, kind]
     if direction == "+":
@@ -104,14 +108,25 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
 
 
 def _street_exit_capacity(p: SiteProblem, ids, year: int) -> int:
-    """Most existing facilities that can exit by ``year`` given street limits and protection."""
-    rows: dict[str, int] = {}
-    if p.options.street_quotas:
-        for q in p.quotas:
-            if q.level == "street" and q.year <= year and q.kind == (ids[0].kind if ids else ""):
-                rows[q.area] = rows.get(q.area, 0) + q.exit
+    """Most existing facilities that can exit by ``year`` given street limits and protection.
+
+    Facilities in a planned street share its 表8/表9 exits; the rest of the county shares what
+    the county figure leaves (see :func:`models.site.street_rest_quotas`).
+    """
+    if not ids or not p.options.street_quotas:
+        return len(ids)
+    county, kind = ids[0].county, ids[0].kind
+    limits: dict[str, int] = {}
+    for q in p.quotas:
+        if q.level == "street" and q.kind == kind and q.year <= year:
+            limits[q.area] = limits.get(q.area, 0) + q.exit
+    rest = [q for q, _ in street_rest_quotas(p)
+            if q.area == county and q.kind == kind and q.year <= year]
     movable: dict[str, int] = {}
     for f in ids:
         if f.existing and not f.protected:
-            movable[f.street] = movable.get(f.street, 0) + 1
-    return sum(min(n, rows[s]) if s in rows else n for s, n in movable.items())
+            key = f.street if f.street in limits else "" if not rest else "\0rest"
+            movable[key] = movable.get(key, 0) + 1
+    if rest:
+        limits["\0rest"] = sum(q.exit for q in rest)
+    return sum(min(n, limits[s]) if s in limits else n for s, n in movable.items())

@@ -12,7 +12,8 @@ Checks, numbered as the model's constraints:
    the first year they applied for, admitted twice, or comes back after an exit;
 2. county targets at each milestone (equal, or at most);
 3. yearly county admissions and exits within (or equal to) 表6/表7;
-4. the same per street (表8/表9);
+4. the same per street (表8/表9), and for a county's facilities outside its planned streets
+   (the county figure less the streets' sum);
 5. every keep cell has a designated facility of its kind within reach in every year — the
    scenario check recomputes the distances from the plan's lon/lat, not from the model's lists;
 7. protected facilities never exit.
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from models.data import SiteProblem
+from models.site import street_rest_quotas
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -99,23 +101,25 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
             out.append(f"2 target: {tg.county} {tg.kind} {tg.year}: {have} designated, "
                        f"target {tg.count} ({problem.options.target_mode})")
 
-    # 3, 4 quotas
+    # 3, 4 quotas (and 4 rest: a county's facilities outside its planned streets)
     flows = _flows(plan)
-    for level, col in (("county", "county"), ("street", "street")):
-        if level == "street" and not problem.options.street_quotas:
-            continue
-        sums = flows.groupby([col, "kind", "year"])[["admitted", "exited"]].sum()
-        number = 3 if level == "county" else 4
-        for q in problem.quotas:
-            if q.level != level:
-                continue
-            key = (q.area, q.kind, q.year)
-            adm, ext = (sums.loc[key].tolist() if key in sums.index else (0, 0))
-            for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
-                                             ("exits", ext, q.exit, problem.options.exit_mode)):
-                if (mode == "exact" and have != limit) or have > limit:
-                    out.append(f"{number} {level} quota: {q.area} {q.kind} {q.year}: {have} "
-                               f"{what}, limit {limit} ({mode})")
+    checks: list[tuple[int, str, pd.DataFrame, object]] = []
+    for q in problem.quotas:
+        if q.level == "county":
+            checks.append((3, "county", flows[flows["county"] == q.area], q))
+        elif problem.options.street_quotas:
+            checks.append((4, "street", flows[flows["street"] == q.area], q))
+    if problem.options.street_quotas:
+        for q, members in street_rest_quotas(problem):
+            checks.append((4, "rest", flows[flows["facility_id"].isin(members)], q))
+    for number, level, rows, q in checks:
+        rows = rows[(rows["kind"] == q.kind) & (rows["year"] == q.year)]
+        adm, ext = int(rows["admitted"].sum()), int(rows["exited"].sum())
+        for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
+                                         ("exits", ext, q.exit, problem.options.exit_mode)):
+            if (mode == "exact" and have != limit) or have > limit:
+                out.append(f"{number} {level} quota: {q.area} {q.kind} {q.year}: {have} "
+                           f"{what}, limit {limit} ({mode})")
 
     # 5 coverage from the model's reach lists
     pos = {fid: i for i, fid in enumerate(ids)}

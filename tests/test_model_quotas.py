@@ -220,3 +220,39 @@ def test_street_quota_twin(backend, tmp_path):
     assert r.status == OPTIMAL
     assert r.objective == 48
     assert exits(r) == {"E1": 2025}
+
+
+def _rest(protect_e2: bool = False, street_quotas: bool = True):
+    # 甘州区: E1 (40) and E2 (90) on 东街, R1 (30) in a rural township (no street).
+    # County exits ≤ 1 in 2025 and 2026; 东街 exits ≤ 1 in both years; 2026 target 1.
+    # The streets use the county's whole figure, so R1's share (the rest) is 1 − 1 = 0.
+    return make_problem(
+        [fac("E1", 40, county=G, street=EAST), fac("E2", 90, county=G, street=EAST,
+                                                   protected=protect_e2),
+         fac("R1", 30, county=G)],
+        targets=(Target(G, PH, 2026, 1),),
+        quotas=county_quotas({2025: (0, 1), 2026: (0, 1)}, county=G)
+        + county_quotas({2025: (0, 1), 2026: (0, 1)}, county=EAST, level="street"),
+        street_quotas=street_quotas)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rest_of_county_gets_what_the_streets_leave(backend, tmp_path):
+    # Two exits, at most one a year (spread peak 1 → 3).
+    #   with the rest rule, R1 cannot exit: E1 + E2 = (40+5) + (90+5) + 3 = 143
+    #   street_quotas=False: the two cheapest, R1 + E1 = (30+5) + (40+5) + 3 = 83
+    r = solve_verified(_rest(), backend, tmp_path)
+    assert r.status == OPTIMAL and r.objective == 143
+    assert set(exits(r)) == {"E1", "E2"}
+    off = solve_verified(_rest(street_quotas=False), backend, tmp_path)
+    assert off.status == OPTIMAL and off.objective == 83
+    assert set(exits(off)) == {"R1", "E1"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rest_of_county_twin(backend, tmp_path):
+    # E2 protected: 2 exits needed, 东街 can give only E1, R1's share is 0.
+    # Elastic: 2026 target 1 short (cost 1) rather than a quota over (cost 100).
+    assert_infeasible(_rest(protect_e2=True), backend, tmp_path, "甘州区 定点零售药店",
+                      "the 2026 target 1 needs 2 exits",
+                      "the street exit limits (表9) and protection allow at most 1", "1 short")

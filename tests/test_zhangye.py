@@ -1,0 +1,103 @@
+"""The full Zhangye scenario on every backend: proven optimal, same optimum, plan verified.
+
+Two runs per backend (each a few seconds, measured in benchmarks/, not here):
+
+* the shipped scenario (yearly limits as upper bounds): proven optimal, the three backends
+  reach the same objective, the 2028 and 2030 counts equal 表2/表3, and the plan passes every
+  residual check recomputed from plan.csv;
+* the published-tables switch (``exit_mode: exact``, ``admit_mode: exact``): the yearly tables
+  the plan produces are, cell by cell, the plan's own 表6–表9 — including 肃南县's 15 pharmacy
+  exits against 6 existing, which forces newly admitted pharmacies to exit again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from solver.backends import BACKENDS, solve
+from solver.outputs import plan_frame
+from solver.result import OPTIMAL
+from solver.scenario import load_scenario
+from solver.tables import all_tables, counts_frame, table_specs
+from solver.verify import check_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+ZHANGYE = ROOT / "scenarios" / "zhangye"
+
+
+@cache
+def scenario():
+    return load_scenario(ZHANGYE / "scenario.yaml")
+
+
+def published(problem):
+    options = dataclasses.replace(problem.options, exit_mode="exact", admit_mode="exact")
+    return dataclasses.replace(problem, options=options)
+
+
+@cache
+def solved(backend: str, exact: bool):
+    sc = scenario()
+    problem = published(sc.problem) if exact else sc.problem
+    return solve(problem, backend)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["limits", "published"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_proven_optimal_and_verified(backend, exact):
+    sc = scenario()
+    r = solved(backend, exact)
+    assert r.status == OPTIMAL and r.gap is not None and r.gap < 1e-9
+    plan = plan_frame(sc.facilities, r.designated)
+    problem = published(sc.problem) if exact else sc.problem
+    assert check_plan(plan, dataclasses.replace(sc, problem=problem)) == []
+    got = plan.groupby(["county", "kind"])[["2028", "2030"]].sum()
+    for t in sc.targets.itertuples():
+        assert got.loc[(t.county, t.kind)].tolist() == [t.target_2028, t.target_2030]
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["limits", "published"])
+def test_every_backend_reaches_the_same_optimum(exact):
+    objectives = {b: solved(b, exact).objective for b in BACKENDS}
+    assert len(set(objectives.values())) == 1, objectives
+
+
+def _published_table(number: str, kind: str, level: str) -> pd.DataFrame:
+    """The plan's own table from the shipped CSVs, in the tool's table layout."""
+    file = "quotas_county.csv" if level == "county" else "quotas_street.csv"
+    q = pd.read_csv(ZHANGYE / file)
+    area = "county" if level == "county" else "street"
+    q = q[q["kind"] == kind]
+    wide = {}
+    for row in q.itertuples():
+        wide.setdefault(getattr(row, area), {})[f"{row.year}年准入"] = row.admit
+        wide[getattr(row, area)][f"{row.year}年退出"] = row.exit
+    return pd.DataFrame.from_dict(wide, orient="index")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_published_switch_reproduces_tables_6_to_9(backend):
+    sc = scenario()
+    r = solved(backend, True)
+    streets = list(dict.fromkeys(zip(sc.quotas.loc[sc.quotas.level == "street", "county"],
+                                     sc.quotas.loc[sc.quotas.level == "street", "area"],
+                                     strict=True)))
+    counts = counts_frame(sc.facilities, r.designated,
+                          counties=list(dict.fromkeys(sc.targets["county"])), streets=streets)
+    tables = {spec.number: frame for spec, frame in all_tables(counts, table_specs())}
+    for number, kind, level in (("表6", "clinic", "county"), ("表7", "pharmacy", "county"),
+                                ("表8", "clinic", "street"), ("表9", "pharmacy", "street")):
+        mine = tables[number].set_index(tables[number].columns[0])
+        theirs = _published_table(number, kind, level)
+        mine = mine.loc[theirs.index, theirs.columns].astype(int)
+        pd.testing.assert_frame_equal(mine, theirs.astype(int), check_names=False)
+    # 肃南县: 6 pharmacies, 15 exits published, so admitted pharmacies exit again.
+    plan = plan_frame(sc.facilities, r.designated)
+    sunan = plan[(plan.county == "肃南县") & (plan.kind == "pharmacy")]
+    admitted_then_exited = sunan[sunan.admitted_year.notna() & sunan.exited_year.notna()]
+    assert len(admitted_then_exited) >= 15 - 6
