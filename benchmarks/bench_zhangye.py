@@ -33,7 +33,8 @@ r = solve(scenario.problem, sys.argv[2], time_limit=float(sys.argv[3]))
 print(json.dumps({"load_s": load, "build_s": r.build_seconds, "solve_s": r.solve_seconds,
                   "status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
                   "variables": r.n_variables, "constraints": r.n_constraints,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024}))
 """
 
 

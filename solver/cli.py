@@ -112,13 +112,12 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
     rows = summary.get("targets") or []
     target_years = sorted({int(k.split("_")[1]) for r in rows for k in r
                            if k.startswith("target_")})
-    table = Table(title="规划结果 plan")
+    table = Table(title="规划结果 plan", caption="括号内为规划目标 (target in brackets)")
     table.add_column("县区 county", no_wrap=True)
     table.add_column("类别 kind", no_wrap=True)
     table.add_column(str(years[0]), justify="right")
     for y in target_years:
-        table.add_column(f"{y} (目标 target)" if y == target_years[0] else f"{y} (目标)",
-                         justify="right")
+        table.add_column(f"{y} (目标)", justify="right")
     table.add_column("准入 admitted", justify="right")
     table.add_column("退出 exited", justify="right")
     flows = counts[counts["street"] == ""].groupby(["county", "kind"])[["admitted", "exited"]].sum()
