@@ -179,7 +179,17 @@ def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str)
 
 
 def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, key: tuple):
-    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s)."""
+    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s).
+
+    A row without variables that holds anyway (no applicant in an area: ``0 <= 3``) is left
+    out; one that cannot hold is kept, so that the model is infeasible and explained.
+    """
+    expr = pulp.lpSum([expr])
+    if not expr.keys():
+        holds = {"<=": expr.constant <= rhs, "==": expr.constant == rhs,
+                 ">=": expr.constant >= rhs}[sense]
+        if holds:
+            return
     if model.elastic:
         if sense in ("<=", "=="):
             expr = expr - _slack(model, f"s_{name}_up", family, key, "+")
@@ -203,7 +213,8 @@ def define_flow(model: SiteModel, names: _Namer) -> None:
             x_prev = model.x[f.id, prev]
             adm = model.a.get((f.id, t), 0)
             model.lp += (model.x[f.id, t] - x_prev - adm + model.e[f.id, t] == 0, f"c1_flow_{n}_{t}")
-            model.lp += (model.e[f.id, t] - x_prev <= 0, f"c1_exit_after_{n}_{t}")
+            if not (isinstance(x_prev, int) and x_prev == 1):  # e ≤ 1 needs no row
+                model.lp += (model.e[f.id, t] - x_prev <= 0, f"c1_exit_after_{n}_{t}")
         admits = [model.a[f.id, t] for t in p.years if (f.id, t) in model.a]
         if len(admits) > 1:
             model.lp += (pulp.lpSum(admits) <= 1, f"c1_admit_once_{n}")
