@@ -196,17 +196,28 @@ def _run_cbc(model: SiteModel, time_limit: float | None):
         return INFEASIBLE, None, None, None, result or status
     if sol_status == pulp.LpSolutionOptimal and "Optimal" in (result or "Optimal"):
         return OPTIMAL, objective, objective, values, result or status
-    bound = _float(summary.get("Lower bound"))
+    bound = _printed_lower_bound(summary.get("Lower bound"))
     if sol_status in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
         return FEASIBLE, objective, bound, values, result or status
     return NO_SOLUTION, None, bound, None, result or status
 
 
-def _float(text: str | None) -> float | None:
+def _printed_lower_bound(text: str | None) -> float | None:
+    """CBC's printed lower bound, widened by its printing precision so that it stays a bound.
+
+    CBC prints the bound with six significant digits (``-4.16632e+06``); the true bound may lie
+    up to half a unit of the last printed digit below it.
+    """
     try:
-        return float(text) if text is not None else None
+        value = float(text) if text is not None else None
     except ValueError:
         return None
+    if value is None or not math.isfinite(value):
+        return None
+    mantissa = text.strip().lstrip("+-").lower().split("e")[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(text.lower().split("e")[1]) if "e" in text.lower() else 0
+    return value - 0.5 * 10.0 ** (exponent - decimals)
 
 
 # --------------------------------------------------------------------------- CP-SAT (OR-tools)

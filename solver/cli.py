@@ -217,11 +217,18 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     counts = pd.read_csv(path / "counts.csv", dtype={"street": str}, keep_default_na=False)
     years = outputs.plan_years(sc)
     out.print(_summary_table(summary, counts, years))
-    gap = "-" if result.gap is None else f"{result.gap:.4%}"
+    gap = "-" if result.gap is None else f"{result.gap:.2e}"
     obj = "-" if result.objective is None else f"{result.objective:,.0f}"
+    bound = "-" if result.bound is None else f"{result.bound:,.0f}"
     out.print(f"状态 status: [bold]{result.status}[/bold]  求解器 solver: {result.backend}  "
-              f"目标值 objective: {obj}  间隙 gap: {gap}  "
+              f"目标值 objective: {obj}  界 bound: {bound}  间隙 gap: {gap}  "
               f"时间 time: {result.build_seconds:.1f}s build + {result.solve_seconds:.1f}s solve")
+    if result.objective_terms:
+        terms = "  ".join(f"{k} {v:,.0f}" for k, v in result.objective_terms.items())
+        out.print(f"目标分项 objective terms: {terms}")
+    if result.status != "optimal":
+        out.print("[yellow]未证明最优 not proven optimal[/yellow]: the best plan found within the "
+                  "time limit; the gap bounds how far it can be from the optimum")
     out.print(f"输出 output: {path} (plan.csv, cells.csv, counts.csv, tables/表6…表9, "
               "plan.xlsx, summary.json)")
     if violations:
