@@ -45,6 +45,23 @@ class SolveResult:
         return plan_flows(self.designated)
 
 
+@dataclass(frozen=True)
+class ExtraResult:
+    """What a planner beside the site model (beds, nursing) adds to ``OUT/``.
+
+    ``files`` maps a path relative to ``OUT`` (``beds.csv``, ``tables/表4_….csv``) to its frame;
+    files under ``tables/`` are written UTF-8 with BOM like 表6–表9. ``sheets`` are added to
+    ``plan.xlsx`` (sheet name → frame), ``summary`` goes to ``summary.json`` under ``name``, and
+    ``violations`` are its residual checks (empty when every rule holds).
+    """
+
+    name: str
+    files: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+
 def plan_flows(designated: pd.DataFrame) -> pd.DataFrame:
     """Admissions and exits recomputed from a 0/1 designation table (facility × year)."""
     years = sorted(int(c) for c in designated.columns)

@@ -84,6 +84,11 @@ class ScenarioConfig(BaseModel):
     protected_categories: tuple[str, ...] = ()
     options: OptionsConfig = OptionsConfig()  # type: ignore[valid-type]
     weights: WeightsConfig = WeightsConfig()  # type: ignore[valid-type]
+    #: optional planners beside the site model, each a YAML file of its own (relative path):
+    #: hospital beds (:mod:`solver.beds_plan`) and long-term-care institutions
+    #: (:mod:`solver.nursing_plan`)
+    beds: str | None = None
+    nursing: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ScenarioConfig:
