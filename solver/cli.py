@@ -7,6 +7,7 @@ failure); 5 a plan was written but the residual check found violations; 130 inte
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
@@ -144,6 +145,26 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
     return table
 
 
+def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None, out) -> list:
+    """Run the planners the scenario names beside the site model (beds, nursing)."""
+    from solver.errors import ScenarioError
+
+    extras = []
+    for key, module, function in (("beds", "solver.beds_plan", "plan_beds"),
+                                  ("nursing", "solver.nursing_plan", "plan_nursing")):
+        file = getattr(sc.config, key, None)
+        if not file:
+            continue
+        out.log(f"planning {key} ({file})")
+        run = getattr(importlib.import_module(module), function)
+        try:
+            extras.append(run(Path(sc.path).parent, file, backend=backend,
+                              time_limit=time_limit))
+        except ScenarioError as exc:
+            _fail(ctx, str(exc), EXIT_INPUT)
+    return extras
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -204,8 +225,10 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
         plan = outputs.plan_frame(sc.facilities, result.designated)
         violations = check_plan(plan, sc)
+        extras = _plan_extras(ctx, sc, backend, time_limit, out)
         try:
-            path = outputs.write_outputs(out_dir, sc, result, verification=violations)
+            path = outputs.write_outputs(out_dir, sc, result, verification=violations,
+                                         extras=extras)
         except OSError as exc:
             _fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
     except KeyboardInterrupt:
@@ -231,6 +254,11 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                   "time limit; the gap bounds how far it can be from the optimum")
     out.print(f"输出 output: {path} (plan.csv, cells.csv, counts.csv, tables/表6…表9, "
               "plan.xlsx, summary.json)")
+    for extra in extras:
+        head = extra.summary.get("headline")
+        if head:
+            out.print(f"{extra.name}: {head}", markup=False)
+    violations = violations + [f"{e.name}: {v}" for e in extras for v in e.violations]
     if violations:
         err = _console(stderr=True)
         err.print("[bold red]校验失败 verification failed[/bold red]: "

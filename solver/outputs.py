@@ -37,6 +37,9 @@ PLAN_FIRST = ["facility_id", "name", "kind", "category", "county", "street", "lo
               "protected", "score"]
 CELL_FIRST = ["cell_id", "county", "street", "lon", "lat", "radius_m", "population",
               "must_cover_clinic", "must_cover_pharmacy", "blind_spot"]
+#: facility columns some scenarios carry (Heze: which rule exempted it, its priority class, the
+#: facility whose address it takes over); copied into plan.csv after the flow years when present
+PLAN_OPTIONAL = ["exempt_rule", "priority_class", "moves_from"]
 CELL_EXTRA = ["zone", "blind_spot_clinic", "blind_spot_pharmacy", "gain_clinic", "gain_pharmacy"]
 CSV_ENCODING = "utf-8"
 TABLE_ENCODING = "utf-8-sig"
@@ -70,6 +73,9 @@ def plan_frame(facilities: pd.DataFrame, designated: pd.DataFrame) -> pd.DataFra
 
     out["admitted_year"] = first_year(adm)
     out["exited_year"] = first_year(ext)
+    for col in PLAN_OPTIONAL:
+        if col in fac:
+            out[col] = fac[col].fillna("").astype(str).to_numpy()
     return out
 
 
@@ -273,8 +279,10 @@ def _summary_rows(summary: dict, prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
-def write_xlsx(path: Path, tables, plan: pd.DataFrame, summary: dict) -> None:
-    """plan.xlsx: one sheet per table (表6 …), 规划 (plan.csv) and 汇总 (summary)."""
+def write_xlsx(path: Path, tables, plan: pd.DataFrame, summary: dict,
+               sheets: dict[str, pd.DataFrame] | None = None) -> None:
+    """plan.xlsx: one sheet per table (表6 …), 规划 (plan.csv), 汇总 (summary), then ``sheets``
+    (the beds and nursing tables)."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -298,6 +306,11 @@ def write_xlsx(path: Path, tables, plan: pd.DataFrame, summary: dict) -> None:
         for row in targets:
             ws.append([row.get(c) for c in cols])
     ws.column_dimensions["A"].width = 48
+    for name, frame in (sheets or {}).items():
+        ws = wb.create_sheet(name[:31])  # Excel's limit on sheet names
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([_jsonable(v) for v in row])
     wb.save(path)
 
 
@@ -312,7 +325,21 @@ def street_order(quotas: pd.DataFrame) -> list[tuple[str, str]]:
     return list(dict.fromkeys(zip(q["county"].astype(str), q[col].astype(str), strict=True)))
 
 
-def _write_all(tmp: Path, scenario, result, verification, extra_summary) -> None:
+def write_extras(tmp: Path, extras) -> None:
+    """Files of the planners beside the site model (beds, nursing): ``tables/`` with a BOM."""
+    for extra in extras:
+        for rel, frame in extra.files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_csv(path, frame, TABLE_ENCODING if rel.startswith("tables/") else CSV_ENCODING)
+
+
+def _gate_summary(gate: pd.DataFrame) -> list[dict]:
+    return [{"year": int(r.year), "open": bool(r.open), "reasons": str(r.reasons)}
+            for r in gate.itertuples(index=False)]
+
+
+def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=()) -> None:
     facilities = scenario.facilities
     plan = plan_frame(facilities, result.designated)
     cells_out = cells_frame(scenario.cells, scenario.reach, plan)
@@ -323,16 +350,26 @@ def _write_all(tmp: Path, scenario, result, verification, extra_summary) -> None
     specs = T.table_specs(city=getattr(scenario.config, "city", None) or "张掖市",
                           street_county=street_counties[0] if street_counties else None)
     tables = T.all_tables(counts, specs, years=plan_years(scenario)[1:])
-    summary = summary_dict(scenario, result, cells_out, counts, verification, extra_summary)
+    gate = getattr(scenario, "gate", None)
+    more: dict = {e.name: {**e.summary, "violations": list(e.violations)} for e in extras}
+    if gate is not None:
+        more["fund_gate"] = _gate_summary(gate)
+    summary = summary_dict(scenario, result, cells_out, counts, verification,
+                           {**more, **(extra_summary or {})})
     write_csv(tmp / "plan.csv", plan)
     write_csv(tmp / "cells.csv", cells_out)
     write_csv(tmp / "counts.csv", counts)
+    if gate is not None:
+        write_csv(tmp / "gate.csv", gate)
     write_tables(tmp / "tables", tables)
-    write_xlsx(tmp / "plan.xlsx", tables, plan, summary)
+    write_extras(tmp, extras)
+    sheets = {name: frame for e in extras for name, frame in e.sheets.items()}
+    write_xlsx(tmp / "plan.xlsx", tables, plan, summary, sheets)
     write_summary(tmp / "summary.json", summary)
 
 
-def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary=None) -> Path:
+def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary=None,
+                  extras=()) -> Path:
     """Write every output file of a solved plan to ``out_dir`` atomically; return its path.
 
     ``verification`` is :func:`solver.verify.check_plan`'s list (``None``: not checked);
@@ -349,7 +386,7 @@ def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary
     old: Path | None = None
     try:
         os.chmod(tmp, 0o755)
-        _write_all(tmp, scenario, result, verification, extra_summary)
+        _write_all(tmp, scenario, result, verification, extra_summary, extras)
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out_dir, old)
