@@ -226,3 +226,24 @@ def test_no_plan_is_refused(tmp_path):
     with pytest.raises(ValueError):
         outputs.write_outputs(tmp_path / "out", _scenario(), SolveResult("highs", "infeasible"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_extra_planners_files_sheets_and_summary(tmp_path):
+    """Beds/nursing results land in OUT: files (tables/ with a BOM), xlsx sheets, summary."""
+    from solver.result import ExtraResult
+
+    beds = pd.DataFrame({"county": ["甘州区"], "year": [2030], "beds": [4560]})
+    table = pd.DataFrame({"地区": ["甘州区"], "现有床位数（张）": [5542]})
+    extra = ExtraResult("beds", files={"beds.csv": beds, "tables/表4_测试.csv": table},
+                        sheets={"表4": table}, summary={"headline": "ok", "total": 4560},
+                        violations=[])
+    out = outputs.write_outputs(tmp_path / "out", _scenario(), _result(), verification=[],
+                                extras=[extra])
+    assert pd.read_csv(out / "beds.csv").equals(beds)
+    assert (out / "tables" / "表4_测试.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert not (out / "beds.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["beds"] == {"headline": "ok", "total": 4560, "violations": []}
+    ws = openpyxl.load_workbook(out / "plan.xlsx")["表4"]
+    assert [c.value for c in ws[1]] == ["地区", "现有床位数（张）"]
+    assert [c.value for c in ws[2]] == ["甘州区", 5542]
