@@ -13,6 +13,18 @@ Vocabulary (the plan's words in brackets):
 * area — a county (县区) or one of 甘州区's urban streets (街道);
 * year — a planning year; ``base_year`` (2024) is the starting state, decisions are taken in
   ``years`` (2025 … 2030).
+
+Rules of the Heze plan (《菏泽市医疗保障定点医药服务资源配置规划（2026-2030年）》), all optional
+and empty by default, so that a problem without them (Zhangye) builds exactly the same model:
+
+* :class:`Near` — the 800 m rule (二(二)): an applicant is not admitted while a designated
+  facility of the same kind lies within the radius;
+* ``Facility.priority`` — priority classes (二(二)), an objective bonus (8f);
+* ``Facility.exempt`` — exempt from the plan (二(三)2, 二(三)3, closing paragraph): admitted in
+  its application year, outside the quotas, the 800 m rule and the fund gate;
+* :class:`GateYear` — the fund-risk gate (二(三)1): no non-exempt admission that year;
+* ``Facility.moves_from`` — an address moved across management areas (二(二)): the applicant row
+  of the new site, linked to the exit of the old one.
 """
 
 from __future__ import annotations
@@ -33,6 +45,11 @@ class Facility:
     an existing facility or the public review score (公开评议) of an applicant, an integer 0–100.
     ``cell`` is the hexagon cell holding the facility ('' when outside every planning cell); it
     is used by the one-per-cell rule only.
+
+    Heze rules (empty by default): ``priority`` names the priority class (二(二), e.g.
+    ``"二(二) 一体化村卫生室"``), ``exempt`` the rule that exempts the facility from the plan
+    (``"二(三)2 重点建设项目"``), ``moves_from`` the id of the existing facility whose address this
+    applicant row takes over (a move across management areas).
     """
 
     id: str
@@ -44,6 +61,9 @@ class Facility:
     score: int = 80
     available_from: int = 0
     cell: str = ""
+    priority: str = ""
+    exempt: str = ""
+    moves_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,28 @@ class Crowd:
 
 
 @dataclass(frozen=True)
+class Near:
+    """The 800 m rule (9) for one applicant: ``others`` are the facilities of its kind (existing
+    or applicants, itself excluded) whose distance to it is at most ``radius_m``.
+
+    Only applicants subject to the plan get one (exempt ones do not); an applicant with nobody
+    near has none.
+    """
+
+    facility: str
+    others: tuple[str, ...]
+    radius_m: float = 800.0
+
+
+@dataclass(frozen=True)
+class GateYear:
+    """A year the fund-risk gate (10) is closed, with the failing conditions in words."""
+
+    year: int
+    reasons: str = ""
+
+
+@dataclass(frozen=True)
 class Options:
     """Scenario switches.
 
@@ -135,6 +177,7 @@ class Weights:
     admit_review: int = 1  # times the review score of each admitted applicant, a gain (8d)
     churn: int = 5  # per admission and per exit, so a swap must raise quality by > 2×churn
     spread: int = 3  # per unit of the busiest year's changes in a county and kind (8e)
+    priority: int = 50  # per admission of a priority-class applicant, a gain (8f, 二(二) 优先纳入)
 
 
 @dataclass(frozen=True)
@@ -150,6 +193,13 @@ class SiteProblem:
     years: tuple[int, ...] = (2025, 2026, 2027, 2028, 2029, 2030)
     options: Options = field(default_factory=Options)
     weights: Weights = field(default_factory=Weights)
+    near: tuple[Near, ...] = ()
+    gate: tuple[GateYear, ...] = ()
+
+    @property
+    def closed_years(self) -> tuple[int, ...]:
+        """Years the fund-risk gate is closed (10)."""
+        return tuple(sorted(g.year for g in self.gate))
 
     @property
     def counties(self) -> tuple[str, ...]:

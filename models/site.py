@@ -48,6 +48,38 @@ Constraints
 (7)  protected     :math:`\sum_t e_{ft} = 0` for :math:`f\in P` (村卫生室原则上不做调控)
 (8)  peak          :math:`u_{ck} \ge \sum_{f\in F_{ck}} (a_{ft}+e_{ft})` for every :math:`t`
 
+Rules of the Heze plan (《菏泽市医疗保障定点医药服务资源配置规划（2026-2030年）》). Each family
+is built only from data the problem carries, so a problem without it (Zhangye) gets no row:
+
+* :math:`F^X \subseteq F` exempt from the plan (二(三)2 重点建设项目, 二(三)3 基层公共卫生机构,
+  the closing paragraph's 2025-03-01 licence date); they are also never exited (7), and their
+  admissions are left out of (3) and (4): :math:`\sum_{f\in F_{ck}\setminus F^X} a_{ft}`.
+* :math:`F^P \subseteq F^A` priority classes (二(二): 社区卫生服务中心/站, 一体化村卫生室, 高等院校
+  and 养老机构 in-house clinics); :math:`w_{prio}` the bonus per admission.
+* :math:`N_f` for an applicant :math:`f\in F^A\setminus F^X`: the facilities of its kind within
+  800 m (the radius is data; distances from projected coordinates, precomputed by the loader).
+* :math:`T^G \subseteq T` the years the fund-risk gate is closed (二(三)1).
+* :math:`(n, o)` moves: applicant row :math:`n` takes over the address of existing facility
+  :math:`o` in another management area (二(二) 跨医保管理区域变更注册地址).
+
+(9)  near          :math:`a_{ft} + x_{gt} \le 1` for :math:`f\in F^A\setminus F^X`,
+                   :math:`g\in N_f`, :math:`t\ge t_f` — not admitted while a same-kind facility
+                   within 800 m is designated at the end of that year (an exit that year frees
+                   the site; two applicants near each other are never both admitted). A pair
+                   whose other end is an applicant not yet available in :math:`t` holds anyway
+                   and is left out.
+(10) gate          :math:`\sum_{f\in F^A\setminus F^X} a_{ft} \le 0` for :math:`t\in T^G` —
+                   no admission city-wide while any fund condition fails (全市均暂不新增规划指标)
+(11) move          :math:`a_{nt} = e_{ot}` for :math:`t\ge t_n` — from its application year on,
+                   the old site is left exactly when the new one is admitted, in the same year;
+                   the new site obeys every rule of an admission ((3) of its county, (9), (10)),
+                   the old site every rule of an exit ((3) of its county, (5), (7)). A refused
+                   move leaves the facility where it is.
+(12) exempt        :math:`a_{f t_f} = 1` for :math:`f\in F^X\cap F^A` — admitted on request in
+                   its application year (可按规定依申请纳入), whatever (3), (4), (9), (10) say.
+                   Exempt facilities still count in the county targets (2): a forced admission
+                   that breaks a cap is reported, not hidden.
+
 Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in brackets)
 -----------------------------------------------------------------------------------------
 .. math::
@@ -57,13 +89,18 @@ Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in 
         + \sum_{f,t} (w_{exit}\sigma_f + w_{churn}) e_{ft}             \quad(8c)\;[1, 5]
         + \sum_{f,t} (w_{churn} - w_{admit}\sigma_f) a_{ft}            \quad(8d)\;[1, 5]
         + w_{spread}\sum_{ck} u_{ck}                                   \quad(8e)\;[3]
+        - w_{prio}\!\sum_{f\in F^P,t} a_{ft}                           \quad(8f)\;[50]
 
 (8a) fills blind spots first (优先受理服务盲区): a person-year of coverage outweighs any score
 difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
 best-reviewed applicant the cheapest admission (择优准入) — a swap (one more admission and one
 more exit, the net count unchanged) happens only when the applicant's review beats the exited
 facility's score by more than :math:`2w_{churn}` (plus :math:`w_{spread}` when the swap makes
-the busiest year busier); (8e) spreads change evenly over the years.
+the busiest year busier); (8e) spreads change evenly over the years. (8f) admits the
+priority classes first (二(二) 可优先纳入): 50 exceeds any difference of two review scores of
+admissible applicants (60–100 in the shipped scenarios), so under a binding quota a qualifying
+priority applicant wins over any other; coverage (8a) still comes first. The term is left out
+when no applicant has a priority class.
 
 Elastic form
 ------------
@@ -75,6 +112,8 @@ far cheaper target slack makes the answer unique where a target and the limits t
 conflict: the planner reads "the 2028 target cannot be reached, the limits allow only …"
 rather than "the 2028 exit limit is exceeded", whichever backend solved it; a quota or cell
 is named only when no target shortfall can absorb the conflict (exact quotas, for example).
+The rules (9)–(12) get no slack: they are never relaxed, and :mod:`solver.explain` names them
+when it explains the target or quota that they make impossible.
 """
 
 from __future__ import annotations
@@ -143,6 +182,10 @@ def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteMode
     crowd = define_crowding(model, names)
     define_protected(model, names)
     peaks = define_spread(model, names)
+    define_near(model, names)
+    define_gate(model, names)
+    define_moves(model, names)
+    define_exempt(model, names)
     define_objective(model, gains, crowd, peaks)
     return model
 
@@ -272,8 +315,10 @@ def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> 
         pairs = [(q, groups.get((q.area, q.kind), [])) for q in p.quotas if q.level == level]
     exit_sense = "==" if p.options.exit_mode == "exact" else "<="
     admit_sense = "==" if p.options.admit_mode == "exact" else "<="
+    exempt = {f.id for f in p.facilities if f.exempt}
     for q, ids in pairs:
-        admits = pulp.lpSum(model.a[fid, q.year] for fid in ids if (fid, q.year) in model.a)
+        admits = pulp.lpSum(model.a[fid, q.year] for fid in ids
+                            if (fid, q.year) in model.a and fid not in exempt)
         exits = pulp.lpSum(model.e[fid, q.year] for fid in ids)
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
@@ -329,9 +374,9 @@ def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
 
 
 def define_protected(model: SiteModel, names: _Namer) -> None:
-    """(7) protected facilities never exit."""
+    """(7) protected facilities never exit, nor do facilities exempt from the plan (12)."""
     for f in model.problem.facilities:
-        if f.protected:
+        if f.protected or f.exempt:
             exits = pulp.lpSum(model.e[f.id, t] for t in model.problem.years)
             model.lp += (exits == 0, f"c7_protected_{names.f(f.id)}")
 
@@ -348,6 +393,56 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
             model.lp += (u - changes >= 0, f"c8_peak_{names.ar(county)}_{kind}_{t}")
         peaks.append(u)
     return peaks
+
+
+def define_near(model: SiteModel, names: _Namer) -> None:
+    """(9) the 800 m rule: ``a[f,t] + x[g,t] <= 1`` for each same-kind ``g`` near applicant ``f``."""
+    p = model.problem
+    for near in p.near:
+        f = p.facility(near.facility)
+        if f.existing or f.exempt:
+            continue
+        for gid in near.others:
+            g = p.facility(gid)
+            for t in p.years:
+                if (f.id, t) not in model.a:
+                    continue
+                if not g.existing and t < g.available_from:  # g cannot be designated yet
+                    continue
+                model.lp += (model.a[f.id, t] + model.x[gid, t] <= 1,
+                             f"c9_near_{names.f(f.id)}_{names.f(gid)}_{t}")
+
+
+def define_gate(model: SiteModel, names: _Namer) -> None:
+    """(10) the fund-risk gate: no admission subject to the plan in a closed year."""
+    p = model.problem
+    for t in p.closed_years:
+        admits = [model.a[f.id, t] for f in p.facilities
+                  if (f.id, t) in model.a and not f.exempt]
+        if admits:
+            model.lp += (pulp.lpSum(admits) <= 0, f"c10_gate_{t}")
+
+
+def define_moves(model: SiteModel, names: _Namer) -> None:
+    """(11) a move across management areas: the new site is admitted exactly when the old
+    site exits, from the new site's application year on."""
+    p = model.problem
+    for f in p.facilities:
+        if not f.moves_from or f.existing:
+            continue
+        old = f.moves_from
+        for t in p.years:
+            if (f.id, t) in model.a:
+                model.lp += (model.a[f.id, t] - model.e[old, t] == 0,
+                             f"c11_move_{names.f(f.id)}_{t}")
+
+
+def define_exempt(model: SiteModel, names: _Namer) -> None:
+    """(12) an exempt applicant is admitted in its application year."""
+    p = model.problem
+    for f in p.facilities:
+        if f.exempt and not f.existing and (f.id, f.available_from) in model.a:
+            model.lp += (model.a[f.id, f.available_from] == 1, f"c12_exempt_{names.f(f.id)}")
 
 
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
@@ -370,5 +465,9 @@ def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
         ),
         "8e_spread": pulp.lpSum(w.spread * u for u in peaks),
     }
+    priority = {f.id for f in model.problem.facilities if f.priority and not f.existing}
+    bonus = [v for (fid, _t), v in model.a.items() if fid in priority]
+    if bonus:  # (8f) only when some applicant has a priority class
+        terms["8f_priority"] = pulp.lpSum(-w.priority * v for v in bonus)
     model.terms = terms
     model.lp.setObjective(pulp.lpSum(terms.values()))

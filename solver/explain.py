@@ -9,6 +9,11 @@ plan stays from it, together with the arithmetic a planner can check by hand, e.
 
     甘州区 定点零售药店 (pharmacies): the 2028 target 231 needs 87 exits by 2028 (318 designated
     in 2024), the yearly exit limits (表7) allow at most 75 — 12 short.
+
+The rules of the Heze plan (models.site (9)–(12)) have no slack; when one of them is what makes
+a target or a quota impossible, the sentence names it: the fund-risk gate (二(三)1) and its
+failing conditions, the 800 m rule (二(二)), a move across management areas (二(二)), or the
+admissions exempt from the plan (二(三)2, 二(三)3, 2025-03-01) that count towards a cap.
 """
 
 from __future__ import annotations
@@ -65,46 +70,103 @@ def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: i
     if direction == "+":
         return (f"{_label(area, kind)}: {year} needs {limit + amount} {word}, the limit in "
                 f"{table} is {limit} — {amount} over")
+    why = ""
+    if what == "admit" and year in p.closed_years:
+        why = f" ({_gate_words(p, [year])})"
     return (f"{_label(area, kind)}: {year} can make only {limit - amount} {word}, {table} "
-            f"publishes exactly {limit} — {amount} short")
+            f"publishes exactly {limit}{why} — {amount} short")
+
+
+def _gate_words(p: SiteProblem, years) -> str:
+    """'the fund-risk gate (二(三)1) is closed in 2026 (reasons), 2027 (reasons)'."""
+    reasons = {g.year: g.reasons for g in p.gate}
+    parts = [f"{y}: {reasons[y]}" if reasons.get(y) else str(y) for y in years]
+    return f"the fund-risk gate (二(三)1) is closed in {'; '.join(parts)}"
+
+
+def _exempt_words(forced) -> str:
+    rules = sorted({f.exempt for f in forced})
+    return (f"{len(forced)} admitted exempt from the plan ({', '.join(rules)}: "
+            f"{', '.join(f.id for f in forced)})")
+
+
+def _never_leaves(p: SiteProblem, fid: str) -> bool:
+    f = p.facility(fid)
+    return f.existing and (f.protected or bool(f.exempt))
 
 
 def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, direction: str,
                      amount: int) -> str:
     ids = [f for f in p.facilities if f.county == county and f.kind == kind]
     existing = sum(f.existing for f in ids)
-    movable = sum(f.existing and not f.protected for f in ids)
+    movable = sum(f.existing and not f.protected and not f.exempt for f in ids)
+    # exempt applicants are admitted in their application year whatever the plan says (12)
+    forced = [f for f in ids if f.exempt and not f.existing and f.available_from <= year]
+    plus = f", plus {_exempt_words(forced)}" if forced else ""
     target = next(t.count for t in p.targets if (t.county, t.kind, t.year) == (county, kind, year))
     quotas = [q for q in p.quotas
               if (q.level, q.area, q.kind) == ("county", county, kind) and q.year <= year]
     t0 = p.base_year
     head = f"{_label(county, kind)}: the {year} target {target}"
     if direction == "+":  # the count stays above the target: not enough exits
-        need = existing - target
+        need = existing + len(forced) - target
         exits = sum(q.exit for q in quotas) if quotas else need  # no rows: no limit
         streets = _street_exit_capacity(p, ids, year)
+        # existing facilities that asked to move leave only by moving (11)
+        movers = {f.moves_from for f in p.facilities
+                  if f.moves_from and not f.existing and f.available_from <= year}
+        locked = sum(f.existing and not f.protected and not f.exempt and f.id in movers
+                     for f in ids)
         if exits < need:
             why = f"the yearly exit limits ({TABLE['county', kind]}) allow at most {exits}"
         elif movable < need:
             why = f"only {movable} of them are not protected (村卫生室 and other protected classes)"
+        elif movable - locked < need:
+            why = (f"{locked} of the {movable} that are not protected asked to move their address "
+                   "to another management area (二(二) 跨医保管理区域变更注册地址) and leave only by "
+                   "moving, which the destination's admission limits, the 800 m rule or the "
+                   "fund-risk gate forbid")
         elif streets < need:
             why = (f"the street exit limits ({TABLE['street', kind]}) and protection allow at "
                    f"most {streets}")
         else:
             why = "keeping every covered cell covered stops the remaining exits"
-        return (f"{head} needs {need} exits by {year} ({existing} designated in {t0}), "
+        return (f"{head} needs {need} exits by {year} ({existing} designated in {t0}{plus}), "
                 f"{why} — {amount} short")
-    need = target - existing
+    need = target - existing - len(forced)
     admits = sum(q.admit for q in quotas) if quotas else need  # no rows: no limit
-    applicants = sum((not f.existing) and f.available_from <= year for f in ids)
+    applicants = [f for f in ids if not f.existing and not f.exempt and f.available_from <= year]
+    closed = [t for t in p.closed_years if t <= year]
+    open_years = [t for t in p.years if t <= year and t not in closed]
+    open_admits = (sum(q.admit for q in quotas if q.year not in closed) if quotas
+                   else need)
+    open_applicants = [f for f in applicants if any(t >= f.available_from for t in open_years)]
+    near = {n.facility: n.others for n in p.near}
+    blocked = [f for f in open_applicants
+               if any(_never_leaves(p, g) for g in near.get(f.id, ()))]
     if admits < need:
         why = f"the yearly admission limits ({TABLE['county', kind]}) allow at most {admits}"
-    elif applicants < need:
-        why = f"only {applicants} applicants are available by {year}"
+    elif closed and open_admits < need:
+        why = (f"{_gate_words(p, closed)}, and the admission limits ({TABLE['county', kind]}) "
+               f"of the other years allow at most {open_admits}")
+    elif len(applicants) < need:
+        why = f"only {len(applicants)} applicants are available by {year}"
+    elif closed and len(open_applicants) < need:
+        why = (f"{_gate_words(p, closed)}, and only {len(open_applicants)} applicants are "
+               f"available in the other years")
+    elif blocked and len(open_applicants) - len(blocked) < need:
+        metres = f"{p.near[0].radius_m:.0f}"
+        why = (f"the {metres} m rule (二(二) 周边{metres}米内有同类型定点医药机构的原则上不再新增) "
+               f"bars {len(blocked)} of the {len(open_applicants)} applicants for good: a "
+               f"designated {kind} that never exits lies within {metres} m of "
+               f"{', '.join(f.id for f in blocked)}")
+    elif p.near:
+        why = ("exits forced elsewhere (exact exits, coverage) or the 800 m rule (二(二)) "
+               "leave too few designated")
     else:
         why = "exits forced elsewhere (exact exits, coverage) leave too few designated"
-    return (f"{head} needs {need} net admissions by {year} ({existing} designated in {t0}), "
-            f"{why} — {amount} short")
+    return (f"{head} needs {need} net admissions by {year} ({existing} designated in {t0}"
+            f"{plus}), {why} — {amount} short")
 
 
 def _street_exit_capacity(p: SiteProblem, ids, year: int) -> int:

@@ -14,6 +14,15 @@ Coverage rules (五(一)3 and 四(二) of the Zhangye plan):
   is not passed to the model. ``blind_spot`` = either kind is blind.
 * crowding: for each urban cell and kind, the facilities (existing or applicant) located in
   the cell, when there are at least two (one facility per 15-minute hexagon, 五(一)3).
+
+Rules of the Heze plan (when the scenario has their data and ``rules:`` leaves them on):
+
+* the 800 m rule (二(二)): for every applicant not exempt from the plan, the facilities of its
+  kind (existing or applicants, itself excluded) within ``rules.near_radius_m`` of it, distances
+  in the projected CRS — :class:`models.data.Near`;
+* the fund-risk gate (二(三)1): every year the fund table closes — :class:`models.data.GateYear`;
+* ``exempt_rule``, ``priority_class``, ``moves_from`` become ``Facility.exempt``, ``.priority``,
+  ``.moves_from``.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from models.data import KINDS, Cover, Crowd, Facility, Quota, SiteProblem, Target
+from models.data import KINDS, Cover, Crowd, Facility, GateYear, Near, Quota, SiteProblem, Target
 from solver.geometry import within_radius
 
 FLAG_COLUMNS = ["must_cover_clinic", "must_cover_pharmacy", "blind_spot", "blind_spot_clinic",
@@ -91,6 +100,36 @@ def crowding(cells: pd.DataFrame, facilities: pd.DataFrame) -> list[Crowd]:
     return out
 
 
+def near_pairs(facilities: pd.DataFrame, radius_m: float) -> tuple[Near, ...]:
+    """The 800 m rule's lists: per non-exempt applicant, the same-kind facilities within
+    ``radius_m`` (ids in scenario order; applicants with nobody near are left out)."""
+    out = []
+    exempt = facilities["exempt_rule"].astype(str) != "" if "exempt_rule" in facilities \
+        else pd.Series(False, index=facilities.index)
+    for kind in KINDS:
+        fac = facilities[facilities["kind"] == kind]
+        ids = fac["facility_id"].astype(str).to_numpy()
+        sub = (fac["status"] == "applicant") & ~exempt[fac.index]
+        apps = fac[sub]
+        near = within_radius(apps[["x", "y"]].to_numpy(float), fac[["x", "y"]].to_numpy(float),
+                             radius_m)
+        for fid, idx in zip(apps["facility_id"].astype(str), near, strict=True):
+            others = tuple(g for g in ids[idx] if g != fid)
+            if others:
+                out.append((fid, others))
+    order = {fid: i for i, fid in enumerate(facilities["facility_id"].astype(str))}
+    out.sort(key=lambda pair: order[pair[0]])
+    return tuple(Near(fid, others, float(radius_m)) for fid, others in out)
+
+
+def gate_years(gate: pd.DataFrame | None) -> tuple[GateYear, ...]:
+    """The closed years of a fund-gate table (``year, open, reasons``)."""
+    if gate is None:
+        return ()
+    return tuple(GateYear(int(r.year), str(r.reasons)) for r in gate.itertuples(index=False)
+                 if not int(r.open))
+
+
 def target_years(targets: pd.DataFrame) -> dict[int, str]:
     """``{year: column}`` for the ``target_YYYY`` columns of the targets table."""
     out = {}
@@ -108,18 +147,29 @@ def compile_problem(
     quotas: pd.DataFrame,
     cells: pd.DataFrame,
     reach: dict[tuple[str, str], tuple[str, ...]],
+    gate: pd.DataFrame | None = None,
 ) -> SiteProblem:
     """Build the :class:`SiteProblem` from validated scenario tables (see module docstring).
 
     ``config`` is the :class:`solver.scenario_schema.ScenarioConfig`; street quota rows are kept
-    only when ``options.street_quotas`` is true.
+    only when ``options.street_quotas`` is true. ``gate`` is the fund-gate table
+    (:attr:`solver.scenario.Scenario.gate`), None for no gate.
     """
+    def rule(r, col: str) -> str:
+        value = getattr(r, col, "")
+        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
     facs = tuple(
         Facility(id=str(r.facility_id), kind=r.kind, county=r.county, street=r.street,
                  existing=r.status == "existing", protected=bool(r.protected),
-                 score=int(r.score), available_from=int(r.available_from), cell=str(r.cell_id))
+                 score=int(r.score), available_from=int(r.available_from), cell=str(r.cell_id),
+                 priority=rule(r, "priority_class"), exempt=rule(r, "exempt_rule"),
+                 moves_from=rule(r, "moves_from"))
         for r in facilities.itertuples(index=False)
     )
+    rules = getattr(config, "rules", None)
+    radius = getattr(rules, "near_radius_m", None)
+    near = near_pairs(facilities, radius) if radius else ()
     tgts = tuple(
         Target(county=r["county"], kind=r["kind"], year=year, count=int(r[col]))
         for r in targets.to_dict("records") for year, col in target_years(targets).items()
@@ -149,4 +199,6 @@ def compile_problem(
         years=tuple(int(y) for y in config.years),
         options=options,
         weights=config.to_weights(),
+        near=near,
+        gate=gate_years(gate),
     )

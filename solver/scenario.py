@@ -20,7 +20,24 @@ Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML):
   set for every category in ``protected_categories``;
 * ``targets`` — ``county,kind,existing_YYYY,target_YYYY…`` (表2/表3);
 * ``county_quotas`` — ``county,kind,year,admit,exit`` (表6/表7);
-* ``street_quotas`` (optional) — ``county,street,kind,year,admit,exit`` (表8/表9).
+* ``street_quotas`` (optional) — ``county,street,kind,year,admit,exit`` (表8/表9);
+* ``fund`` (optional, the Heze plan's fund-risk gate 二(三)1) — ``year,balance_last_year,
+  balance_projected,months_payable,months_required,warning_letter[,source]``, one row per planning
+  year: last year's current balance (上一年度当期结余, 万元), this year's projected current balance
+  (预计本年度当期结余, 万元), months of spending the fund can pay (基金可支撑月数), the months the
+  national and provincial rules require, and whether a fund-risk warning letter (风险预警函) was
+  received (1/0). A year is closed when any condition holds (a deficit, a projected deficit,
+  too few months, a letter); :attr:`Scenario.gate` lists every year, open or not, with the
+  failing conditions in words.
+
+Optional facilities.csv columns for the Heze plan's rules (codes in
+:mod:`solver.scenario_schema`): ``exempt`` (key_project | public_health | licensed_before_2025:
+exempt from the plan, 二(三)2, 二(三)3 and the closing paragraph; the facility is protected too),
+``priority`` (community_health | integrated_village_clinic | university_clinic |
+elderly_care_clinic: clinics only, 二(二)) and ``moves_from`` (on an applicant row: the id of the
+existing facility of the same kind whose address it takes over, 二(二)). When facilities.csv has
+any of them, :attr:`Scenario.facilities` carries ``exempt_rule``, ``priority_class`` (the rule's
+words, '' when none or when the rule is switched off under ``rules:``) and ``moves_from``.
 
 Cells and population: :mod:`solver.scenario_cells`; coverage and the problem:
 :mod:`solver.problem`.
@@ -43,11 +60,29 @@ from solver.geometry import check_crs, lonlat_to_xy, project
 from solver.problem import compile_problem, coverage
 from solver.scenario_cells import UrbanArea, assign_population, build_cells, facility_cells
 from solver.scenario_io import Table, read_features
-from solver.scenario_schema import CATEGORIES, ScenarioConfig, read_config
+from solver.scenario_schema import (
+    CATEGORIES,
+    EXEMPT_RULES,
+    PRIORITY_CLASSES,
+    ScenarioConfig,
+    read_config,
+)
 
 FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
                     "status", "score", "available_from", "protected"]
+RULE_COLUMNS = ["exempt", "priority", "moves_from"]
 STATUSES = ("existing", "applicant")
+FUND_COLUMNS = ["year", "balance_last_year", "balance_projected", "months_payable",
+                "months_required", "warning_letter"]
+#: categories each priority class may have (二(二))
+PRIORITY_CATEGORIES = {
+    "community_health": ("community_health_centre", "community_health_station"),
+    "integrated_village_clinic": ("village_clinic",),
+    "university_clinic": ("institution_clinic",),
+    "elderly_care_clinic": ("institution_clinic",),
+}
+#: the exemptions of 二(三)2 and 二(三)3 are for medical institutions (clinic kind) only
+EXEMPT_CLINIC_ONLY = ("key_project", "public_health")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +101,8 @@ class Scenario:
     urban_areas: tuple[UrbanArea, ...] = ()
     census: pd.DataFrame | None = None
     warnings: tuple[str, ...] = field(default=())
+    #: the fund-risk gate per planning year (``year, open, reasons``), None without a fund file
+    gate: pd.DataFrame | None = None
 
 
 def _files(cfg: ScenarioConfig, yaml_path: Path) -> dict[str, Path | None]:
@@ -155,6 +192,10 @@ def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> p
 
 def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
     t = Table(path, FACILITY_COLUMNS[:10], optional=["available_from", "protected"])
+    has_rules = [c for c in RULE_COLUMNS if c in t.df.columns]
+    for col in RULE_COLUMNS:
+        if col not in t.df.columns:
+            t.df[col] = ""
     ids = t.text("facility_id")
     t.unique(["facility_id"], "facility_id")
     kind = t.choice("kind", KINDS, "kind")
@@ -177,6 +218,8 @@ def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
     t.fail_first(~existing & ((avail <= cfg.base_year) | (avail > cfg.years[-1])), "available_from",
              lambda v: f"applicant available from {v}, outside the planning years")
     protected = t.boolean("protected") | cat.isin(cfg.protected_categories)
+    exempt, priority, moves = _rule_columns(t, cfg, ids, kind, cat, status)
+    protected = protected | (exempt != "")
     for name, geom in counties.items():  # point in its county outline
         m = (county == name).to_numpy()
         inside = shapely.intersects_xy(geom, lon.to_numpy()[m], lat.to_numpy()[m])
@@ -184,12 +227,107 @@ def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
             i = int(np.flatnonzero(m)[np.flatnonzero(~inside)[0]])
             raise t.error(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
     x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), cfg.crs)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "facility_id": ids, "name": t.df["name"], "kind": kind, "category": cat,
         "county": county, "street": t.df["street"], "lon": lon, "lat": lat, "status": status,
         "score": score, "available_from": avail.astype(np.int64).to_numpy(),
         "protected": protected.astype(bool), "x": x, "y": y,
     }).reset_index(drop=True)
+    if has_rules:  # Heze: which rule exempted each facility, its priority class, its move
+        rules = cfg.rules
+        frame["exempt_rule"] = exempt.map(EXEMPT_RULES).fillna("").to_numpy() \
+            if rules.exempt else ""
+        frame["priority_class"] = priority.map(PRIORITY_CLASSES).fillna("").to_numpy() \
+            if rules.priority else ""
+        frame["moves_from"] = moves.to_numpy() if rules.moves else ""
+        if not rules.exempt:  # switched off: exempt rows are ordinary applicants again
+            frame["protected"] = (t.boolean("protected")
+                                  | cat.isin(cfg.protected_categories)).to_numpy()
+    return frame
+
+
+def _rule_columns(t: Table, cfg, ids, kind, cat, status):
+    """The optional ``exempt``, ``priority`` and ``moves_from`` columns, checked (codes)."""
+    exempt = t.df["exempt"]
+    t.fail_first(~exempt.isin(["", *EXEMPT_RULES]), "exempt",
+                 lambda v: f"unknown exemption code {v!r} (known: {', '.join(EXEMPT_RULES)}; "
+                           "empty when none)")
+    t.fail_first(exempt.isin(EXEMPT_CLINIC_ONLY) & (kind != "clinic"), "exempt",
+                 lambda v: f"{v!r} exempts medical institutions only (kind clinic), "
+                           "not pharmacies")
+    priority = t.df["priority"]
+    t.fail_first(~priority.isin(["", *PRIORITY_CLASSES]), "priority",
+                 lambda v: f"unknown priority class {v!r} (known: {', '.join(PRIORITY_CLASSES)}; "
+                           "empty when none)")
+    t.fail_first((priority != "") & (kind != "clinic"), "priority",
+                 lambda v: f"priority class {v!r} is for clinics (门诊定点医疗机构) only")
+    ok = [p == "" or c in PRIORITY_CATEGORIES[p] for p, c in zip(priority, cat, strict=True)]
+    t.fail_first(~np.array(ok, dtype=bool), "priority",
+                 lambda v: f"priority class {v!r} does not match the category "
+                           f"(allowed: {', '.join(PRIORITY_CATEGORIES[v])})")
+    moves = t.df["moves_from"]
+    row_of = {fid: i for i, fid in enumerate(ids)}
+    for i, old in enumerate(moves):
+        if not old:
+            continue
+        j = row_of.get(old)
+        why = None
+        if status.iloc[i] != "applicant":
+            why = "only an applicant row (the new address) can move from a facility"
+        elif j is None:
+            why = f"unknown facility {old!r}"
+        elif j == i:
+            why = "a facility cannot move from itself"
+        elif status.iloc[j] != "existing":
+            why = f"{old!r} is not an existing designated facility"
+        elif kind.iloc[j] != kind.iloc[i]:
+            why = f"{old!r} is a {kind.iloc[j]}, this row a {kind.iloc[i]}"
+        elif exempt.iloc[i]:
+            why = "a move is subject to the plan: the new address cannot be exempt"
+        elif exempt.iloc[j] or cat.iloc[j] in cfg.protected_categories \
+                or t.boolean("protected").iloc[j]:
+            why = f"{old!r} is protected (never exits), so it cannot move"
+        if why:
+            raise t.error(i, "moves_from", why)
+    dup = moves.ne("") & moves.duplicated(keep="first")
+    t.fail_first(dup, "moves_from", lambda v: f"a second move from {v!r}")
+    return exempt, priority, moves
+
+
+def _fund(path: Path, cfg) -> pd.DataFrame:
+    """The fund-risk gate (二(三)1) per planning year: ``year, open, reasons`` (+ the figures)."""
+    t = Table(path, FUND_COLUMNS, optional=["source"])
+    year = t.integer("year")
+    t.fail_first(~year.isin(cfg.years), "year", lambda v: f"{v} is not a planning year")
+    t.unique(["year"], "year")
+    missing = [y for y in cfg.years if y not in set(year)]
+    if missing:
+        raise ScenarioError(path.name, None, "year", f"no row for the planning year {missing[0]}")
+    last = t.number("balance_last_year")
+    projected = t.number("balance_projected")
+    months = t.number("months_payable", 0.0)
+    required = t.number("months_required", 0.0)
+    letter = t.boolean("warning_letter")
+    reasons = []
+    for i in range(len(t)):
+        why = []
+        if last.iloc[i] < 0:
+            why.append(f"上一年度当期赤字 last year's current deficit {last.iloc[i]:g} 万元")
+        if projected.iloc[i] < 0:
+            why.append(f"预计本年度当期收不抵支 projected current deficit {projected.iloc[i]:g} 万元")
+        if months.iloc[i] < required.iloc[i]:
+            why.append(f"基金可支撑月数低于要求 months payable {months.iloc[i]:g} < required "
+                       f"{required.iloc[i]:g}")
+        if letter.iloc[i]:
+            why.append("收到基金运行风险预警函 fund-risk warning letter received")
+        reasons.append("; ".join(why))
+    frame = pd.DataFrame({"year": year.to_numpy(), "open": [int(not r) for r in reasons],
+                          "reasons": reasons, "balance_last_year": last.to_numpy(),
+                          "balance_projected": projected.to_numpy(),
+                          "months_payable": months.to_numpy(),
+                          "months_required": required.to_numpy(),
+                          "warning_letter": letter.astype(int).to_numpy()})
+    return frame.sort_values("year").reset_index(drop=True)
 
 
 def _warnings(facilities: pd.DataFrame, targets: pd.DataFrame, base_year: int) -> list[str]:
@@ -247,8 +385,11 @@ def load_scenario(path: str | Path) -> Scenario:
     cells["population"] = pop
     cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
     cells.attrs["origin"] = origin
-    problem = compile_problem(cfg, facilities, targets, quotas, cells, reach)
+    gate = _fund(files["fund"], cfg) if files.get("fund") is not None else None
+    problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
+                              gate=gate if cfg.rules.fund_gate else None)
     warnings += _warnings(facilities, targets, cfg.base_year)
     return Scenario(path=path, config=cfg, facilities=facilities, cells=cells, reach=reach,
                     counties=counties, quotas=quotas, targets=targets, problem=problem,
-                    urban_areas=tuple(urban), census=census, warnings=tuple(warnings))
+                    urban_areas=tuple(urban), census=census, warnings=tuple(warnings),
+                    gate=gate)

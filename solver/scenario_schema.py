@@ -20,10 +20,28 @@ from solver.errors import ScenarioError
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
-#: facility categories, by kind
+#: facility categories, by kind (community_health_station 社区卫生服务站 and institution_clinic
+#: 高等院校、养老机构等内设医疗机构 come with the Heze plan's priority classes, 二(二))
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "clinic": ("clinic", "village_clinic", "community_health_centre"),
+    "clinic": ("clinic", "village_clinic", "community_health_centre", "community_health_station",
+               "institution_clinic"),
     "pharmacy": ("chain_pharmacy", "single_pharmacy"),
+}
+
+#: codes of facilities.csv's optional ``exempt`` column → the rule written to ``exempt_rule``
+EXEMPT_RULES: dict[str, str] = {
+    "key_project": "二(三)2 重点建设项目 key provincial/municipal project",
+    "public_health": "二(三)3 基层公共卫生机构 grassroots public-health institution",
+    "licensed_before_2025": "规划说明 2025-03-01前已获许可并运营 licensed and operating before "
+                            "2025-03-01",
+}
+#: codes of facilities.csv's optional ``priority`` column → the class written to
+#: ``priority_class`` (二(二) 可优先纳入门诊统筹、门诊慢特病定点); clinics only
+PRIORITY_CLASSES: dict[str, str] = {
+    "community_health": "二(二) 社区卫生服务中心（站） community health centre/station",
+    "integrated_village_clinic": "二(二) 一体化村卫生室 integrated village clinic",
+    "university_clinic": "二(二) 高等院校内设医疗机构 university in-house clinic",
+    "elderly_care_clinic": "二(二) 养老机构内设医疗机构 elderly-care in-house clinic",
 }
 ALL_CATEGORIES = tuple(c for cats in CATEGORIES.values() for c in cats)
 
@@ -55,6 +73,30 @@ class FilesConfig(BaseModel):
     targets: str
     county_quotas: str
     street_quotas: str | None = None
+    #: fund figures per planning year for the fund-risk gate (二(三)1), see solver.scenario
+    fund: str | None = None
+
+
+class RulesConfig(BaseModel):
+    """Switches for the rules of the Heze plan (models.site (9)–(12), (8f)).
+
+    Each rule needs its data as well: without ``near_radius_m`` no 800 m rows, without a
+    ``files.fund`` no gate, without the ``exempt``/``priority``/``moves_from`` columns in
+    facilities.csv no exempt, priority or move rows. Switched off, the data is read and checked
+    but not used (the facilities are ordinary applicants, every year is open).
+    """
+
+    model_config = STRICT
+    #: 二(二) 周边800米有效活动半径范围内有同类型定点医药机构的，原则上不再新增定点; null = off
+    near_radius_m: float | None = Field(None, gt=0)
+    #: 二(二) priority classes: the (8f) bonus for the ``priority`` column
+    priority: bool = True
+    #: 二(三)2, 二(三)3 and the closing paragraph: the ``exempt`` column
+    exempt: bool = True
+    #: 二(三)1 the fund-risk gate from ``files.fund``
+    fund_gate: bool = True
+    #: 二(二) moves across management areas: the ``moves_from`` column
+    moves: bool = True
 
 
 class GridConfig(BaseModel):
@@ -74,6 +116,8 @@ class ScenarioConfig(BaseModel):
     model_config = STRICT
     name: str = Field(min_length=1)
     title: str = ""
+    #: the city's name for table titles (表6/表7: "<city>无住院服务定点医疗机构…"); None: 张掖市
+    city: str | None = None
     description: str = ""
     synthetic: str | None = None
     crs: str
@@ -84,6 +128,7 @@ class ScenarioConfig(BaseModel):
     protected_categories: tuple[str, ...] = ()
     options: OptionsConfig = OptionsConfig()  # type: ignore[valid-type]
     weights: WeightsConfig = WeightsConfig()  # type: ignore[valid-type]
+    rules: RulesConfig = RulesConfig()
     #: optional planners beside the site model, each a YAML file of its own (relative path):
     #: hospital beds (:mod:`solver.beds_plan`) and long-term-care institutions
     #: (:mod:`solver.nursing_plan`)

@@ -16,7 +16,21 @@ Checks, numbered as the model's constraints:
    (the county figure less the streets' sum);
 5. every keep cell has a designated facility of its kind within reach in every year — the
    scenario check recomputes the distances from the plan's lon/lat, not from the model's lists;
-7. protected facilities never exit.
+7. protected facilities never exit;
+
+and the rules of the Heze plan, when the scenario has them:
+
+9. the 800 m rule (二(二)): no applicant subject to the plan is admitted in a year that ends with
+   a designated facility of its kind within the radius — from the model's lists, and again from
+   the plan's lon/lat in the projected CRS (:func:`near_residuals`);
+10. the fund-risk gate (二(三)1): no admission subject to the plan in a closed year;
+11. moves (二(二)): from its application year on, the new address is admitted exactly in the year
+    the old one exits;
+12. exempt facilities (二(三)2, 二(三)3, 2025-03-01) are admitted in their application year and
+    never exit; their admissions are not counted in the quotas (3), (4).
+
+The facility attributes of these rules (``exempt_rule``, ``moves_from``) are read from the
+plan's own columns when it has them, else from the scenario's problem.
 """
 
 from __future__ import annotations
@@ -44,10 +58,12 @@ def _path(plan: pd.DataFrame) -> pd.DataFrame:
     return d[years].astype(int)
 
 
-def _flows(plan: pd.DataFrame) -> pd.DataFrame:
+def _flows(plan: pd.DataFrame, exempt: np.ndarray | None = None) -> pd.DataFrame:
     d = _path(plan)
     years = list(d.columns)
     diff = d[years[1:]].to_numpy() - d[years[:-1]].to_numpy()
+    if exempt is None:
+        exempt = np.zeros(len(plan), dtype=bool)
     frame = pd.DataFrame(
         {
             "facility_id": np.repeat(plan["facility_id"].to_numpy(), len(years) - 1),
@@ -57,9 +73,19 @@ def _flows(plan: pd.DataFrame) -> pd.DataFrame:
             "year": np.tile(years[1:], len(plan)),
             "admitted": (diff > 0).astype(int).ravel(),
             "exited": (diff < 0).astype(int).ravel(),
+            "exempt": np.repeat(np.asarray(exempt, dtype=bool), len(years) - 1),
         }
     )
     return frame
+
+
+def _rule_column(plan: pd.DataFrame, problem: SiteProblem, column: str, attr: str) -> pd.Series:
+    """A Heze rule attribute per plan row: the plan's own column when present, else the
+    problem's facility attribute (``exempt``, ``moves_from``), '' for unknown ids."""
+    if column in plan:
+        return _text(plan[column]).str.strip()
+    by_id = {f.id: getattr(f, attr) for f in problem.facilities}
+    return plan["facility_id"].astype(str).map(lambda fid: by_id.get(fid, "")).astype(str)
 
 
 def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
@@ -101,8 +127,12 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
             out.append(f"2 target: {tg.county} {tg.kind} {tg.year}: {have} designated, "
                        f"target {tg.count} ({problem.options.target_mode})")
 
-    # 3, 4 quotas (and 4 rest: a county's facilities outside its planned streets)
-    flows = _flows(plan)
+    exempt = (_rule_column(plan, problem, "exempt_rule", "exempt") != "").to_numpy()
+    moves_from = _rule_column(plan, problem, "moves_from", "moves_from")
+
+    # 3, 4 quotas (and 4 rest: a county's facilities outside its planned streets); admissions
+    # exempt from the plan (12) are not counted
+    flows = _flows(plan, exempt)
     checks: list[tuple[int, str, pd.DataFrame, object]] = []
     for q in problem.quotas:
         if q.level == "county":
@@ -114,7 +144,8 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
             checks.append((4, "rest", flows[flows["facility_id"].isin(members)], q))
     for number, level, rows, q in checks:
         rows = rows[(rows["kind"] == q.kind) & (rows["year"] == q.year)]
-        adm, ext = int(rows["admitted"].sum()), int(rows["exited"].sum())
+        adm = int(rows.loc[~rows["exempt"], "admitted"].sum())
+        ext = int(rows["exited"].sum())
         for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
                                          ("exits", ext, q.exit, problem.options.exit_mode)):
             if (mode == "exact" and have != limit) or have > limit:
@@ -136,8 +167,105 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     exited = (np.diff(d.to_numpy(), axis=1) < 0).any(axis=1)
     for fid in ids[prot & exited]:
         out.append(f"7 protected: {fid} is protected but exits")
+
+    out += _heze_residuals(plan, problem, d, exempt, moves_from, by_id)
     return out
 
+
+def _heze_residuals(plan, problem: SiteProblem, d: pd.DataFrame, exempt: np.ndarray,
+                    moves_from: pd.Series, by_id) -> list[str]:
+    """Checks 9–12 (the rules of the Heze plan) from the plan's 0/1 paths."""
+    out: list[str] = []
+    ids = plan["facility_id"].astype(str).tolist()
+    pos = {fid: i for i, fid in enumerate(ids)}
+    years = list(d.columns)
+    values = d.to_numpy()
+    steps = np.diff(values, axis=1)  # column j: change in years[j + 1]
+    admitted = {ids[i]: int(years[1 + j]) for i, j in zip(*np.nonzero(steps > 0), strict=True)}
+    exited = {ids[i]: int(years[1 + j]) for i, j in zip(*np.nonzero(steps < 0), strict=True)}
+    col = {t: k for k, t in enumerate(years)}
+
+    # 9 near, from the model's lists
+    for near in problem.near:
+        i = pos.get(near.facility)
+        if i is None or exempt[i] or near.facility not in admitted:
+            continue
+        t = admitted[near.facility]
+        hits = [g for g in near.others if g in pos and values[pos[g], col[t]] == 1]
+        if hits:
+            out.append(f"9 near: {near.facility} admitted in {t} with designated {hits[0]} "
+                       f"within {near.radius_m:.0f} m")
+
+    # 10 gate
+    for t in problem.closed_years:
+        made = [fid for fid, y in admitted.items() if y == t and not exempt[pos[fid]]]
+        if made:
+            out.append(f"10 gate: {len(made)} admission(s) in {t} while the fund-risk gate is "
+                       f"closed, e.g. {made[0]}")
+
+    # 11 moves: from the new site's application year on, admitted iff the old site exits
+    for i, old in enumerate(moves_from):
+        if not old:
+            continue
+        new = ids[i]
+        f = by_id.get(new)
+        start = f.available_from if f is not None else years[1]
+        a_year, e_year = admitted.get(new), exited.get(old)
+        if old not in pos:
+            out.append(f"11 move: {new} moves from {old}, which is not in the plan")
+            continue
+        if a_year is not None and e_year != a_year:
+            out.append(f"11 move: {new} admitted in {a_year} but {old} "
+                       f"{'exits in ' + str(e_year) if e_year else 'does not exit'}")
+        elif a_year is None and e_year is not None and e_year >= start:
+            out.append(f"11 move: {old} exits in {e_year} without its move to {new}")
+
+    # 12 exempt: admitted in the application year, never exits
+    for i, fid in enumerate(ids):
+        if not exempt[i]:
+            continue
+        f = by_id.get(fid)
+        if fid in exited:
+            out.append(f"12 exempt: {fid} is exempt from the plan but exits in {exited[fid]}")
+        if f is not None and not f.existing and f.available_from in col:
+            if admitted.get(fid) != f.available_from:
+                out.append(f"12 exempt: {fid} applied in {f.available_from} but is admitted "
+                           f"{'in ' + str(admitted[fid]) if fid in admitted else 'never'}")
+    return out
+
+
+def near_residuals(plan: pd.DataFrame, radius_m: float, crs: str,
+                   exempt: np.ndarray | None = None) -> list[str]:
+    """Check 9 from geometry alone: no applicant subject to the plan admitted in a year that
+    ends with a designated facility of its kind within ``radius_m`` (distances recomputed from
+    the plan's lon/lat in ``crs``; 1 cm of slack for the rounding of lon/lat)."""
+    from pyproj import Transformer
+
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    fx, fy = to_xy.transform(plan["lon"].to_numpy(float), plan["lat"].to_numpy(float))
+    d = _path(plan)
+    values = d.to_numpy()
+    years = list(d.columns)
+    if exempt is None:
+        exempt = (_text(plan["exempt_rule"]).str.strip() != "").to_numpy() \
+            if "exempt_rule" in plan else np.zeros(len(plan), dtype=bool)
+    applicant = (plan["status"].astype(str) == "applicant").to_numpy()
+    kind = plan["kind"].astype(str).to_numpy()
+    ids = plan["facility_id"].astype(str).to_numpy()
+    out = []
+    steps = np.diff(values, axis=1)
+    for i, j in zip(*np.nonzero(steps > 0), strict=True):
+        if exempt[i] or not applicant[i]:
+            continue
+        t = j + 1
+        dist = np.hypot(fx - fx[i], fy - fy[i])
+        near = (dist <= radius_m - 0.01) & (kind == kind[i]) & (values[:, t] == 1)
+        near[i] = False
+        if near.any():
+            g = int(np.flatnonzero(near)[0])
+            out.append(f"9 near (geometry): {ids[i]} admitted in {years[t]} with designated "
+                       f"{ids[g]} {dist[g]:.0f} m away (< {radius_m:.0f} m)")
+    return out
 
 def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str) -> list[str]:
     """Check 5 from geometry alone: distances recomputed from lon/lat in a projected CRS."""
@@ -165,6 +293,12 @@ def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str) -> lis
 
 def check_plan(plan: pd.DataFrame, scenario) -> list[str]:
     """All residual checks of a plan against a loaded scenario."""
-    return residuals(plan, scenario.problem) + coverage_residuals(
+    out = residuals(plan, scenario.problem) + coverage_residuals(
         plan, scenario.cells, scenario.config.crs
     )
+    rules = getattr(scenario.config, "rules", None)
+    radius = getattr(rules, "near_radius_m", None) if rules is not None else None
+    if radius:
+        exempt = (_rule_column(plan, scenario.problem, "exempt_rule", "exempt") != "").to_numpy()
+        out += near_residuals(plan, float(radius), scenario.config.crs, exempt)
+    return out
