@@ -49,6 +49,16 @@ def _load(ctx: click.Context, scenario_path: Path):
         _fail(ctx, f"{scenario_path}: {exc.strerror or exc}", EXIT_INPUT)
 
 
+def _print_gate(out: Console, sc) -> None:
+    """The fund-risk gate (Heze 二(三)1) year by year, when the scenario has fund figures."""
+    gate = getattr(sc, "gate", None)
+    if gate is None:
+        return
+    for r in gate.itertuples(index=False):
+        state = "开放 open" if int(r.open) else f"关闭 closed: {r.reasons}"
+        out.print(f"基金风险闸门 fund gate {int(r.year)}: {state}", markup=False)
+
+
 def _flag_count(frame: pd.DataFrame, col: str) -> int:
     return int(frame[col].fillna(False).astype(bool).sum()) if col in frame else 0
 
@@ -105,6 +115,7 @@ def validate(ctx: click.Context, scenario: Path) -> None:
             f"可补 gain {_flag_count(cells, f'gain_{kind}')}, "
             f"盲区 blind {_flag_count(cells, f'blind_spot_{kind}')}"
         )
+    _print_gate(out, sc)
     out.print("[green]OK[/green] 情景有效 scenario is valid")
 
 
@@ -254,6 +265,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                   "time limit; the gap bounds how far it can be from the optimum")
     out.print(f"输出 output: {path} (plan.csv, cells.csv, counts.csv, tables/表6…表9, "
               "plan.xlsx, summary.json)")
+    _print_gate(out, sc)
     for extra in extras:
         head = extra.summary.get("headline")
         if head:
