@@ -58,11 +58,19 @@ COLUMNS = ["county", "hospital_id", "name", "level", "year", "beds", "cut", "add
 
 
 def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
-              time_limit: float | None = None) -> ExtraResult:
-    """Read ``scenario_dir / beds_file`` and run its city's branch (see the module docstring)."""
+              time_limit: float | None = None,
+              nursing_capacity: dict[str, int] | None = None) -> ExtraResult:
+    """Read ``scenario_dir / beds_file`` and run its city's branch (see the module docstring).
+
+    ``nursing_capacity`` (county → beds), when given, replaces the file's: the nursing plan
+    passes how many new long-term-care beds each county takes from surplus hospital beds, so
+    that hospitals convert no more than the nursing plan can use (五(二)1(1), 四(三)2).
+    """
     path = Path(scenario_dir) / beds_file
     cfg = read_beds_config(path)
     if isinstance(cfg, ZhangyeBeds):
+        if nursing_capacity is not None:
+            cfg = cfg.model_copy(update={"nursing_capacity": dict(nursing_capacity)})
         return _plan_zhangye(path, cfg, backend, time_limit)
     return _plan_heze(path, cfg)
 

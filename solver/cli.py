@@ -157,22 +157,38 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
 
 
 def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None, out) -> list:
-    """Run the planners the scenario names beside the site model (beds, nursing)."""
+    """Run the planners the scenario names beside the site model (beds, nursing).
+
+    Bad input in their files exits 2, an infeasible one 3, no plan 4: nothing is written.
+    """
     from solver.errors import ScenarioError
+    from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
 
     extras = []
-    for key, module, function in (("beds", "solver.beds_plan", "plan_beds"),
-                                  ("nursing", "solver.nursing_plan", "plan_nursing")):
+    linked: dict = {}
+    # nursing first: the beds it takes from surplus hospital beds cap the hospitals' conversion
+    for key, module, function in (("nursing", "solver.nursing_plan", "plan_nursing"),
+                                  ("beds", "solver.beds_plan", "plan_beds")):
         file = getattr(sc.config, key, None)
         if not file:
             continue
         out.log(f"planning {key} ({file})")
         run = getattr(importlib.import_module(module), function)
         try:
-            extras.append(run(Path(sc.path).parent, file, backend=backend,
-                              time_limit=time_limit))
+            extra = run(Path(sc.path).parent, file, backend=backend, time_limit=time_limit,
+                        **(linked if key == "beds" else {}))
         except ScenarioError as exc:
             _fail(ctx, str(exc), EXIT_INPUT)
+        status = extra.summary.get("status")
+        if status == INFEASIBLE:
+            _fail(ctx, f"{key} ({file}) is infeasible: {extra.summary.get('message', '')}; "
+                  "nothing written", EXIT_INFEASIBLE)
+        if status in (NO_SOLUTION, ERROR):
+            _fail(ctx, f"{key} ({file}): no plan ({status}) {extra.summary.get('message', '')}",
+                  EXIT_NO_PLAN)
+        extras.append(extra)
+        if key == "nursing" and extra.summary.get("converted_by_county") is not None:
+            linked["nursing_capacity"] = extra.summary["converted_by_county"]
     return extras
 
 

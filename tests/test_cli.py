@@ -167,3 +167,21 @@ def test_help_has_an_example(args):
 def test_unknown_solver_is_refused():
     r = run("solve", ZHANGYE / "scenario.yaml", "--out", "x", "--solver", "gurobi")
     assert r.exit_code == 2 and "gurobi" in r.output
+
+
+def test_beds_and_nursing_are_planned_together(solved):
+    """Zhangye names both planners: their files land in OUT, and the hospitals convert exactly
+    the surplus beds the nursing plan takes (五(二)1(1) → 四(三)2), county by county."""
+    summary = json.loads((solved / "summary.json").read_text(encoding="utf-8"))
+    assert summary["beds"]["violations"] == [] and summary["nursing"]["violations"] == []
+    beds = pd.read_csv(solved / "beds.csv")
+    converted = beds.groupby("county")["to_nursing"].sum().to_dict()
+    assert converted == summary["nursing"]["converted_by_county"]
+    table4 = pd.read_csv(next((solved / "tables").glob("表4_*.csv")), encoding="utf-8-sig")
+    assert table4.set_index("地区").loc["全市"].tolist() == [11762, 9856, -1906]
+    last = beds[beds.year == 2030].groupby("county")["beds"].sum()
+    published = table4.set_index("地区")["按人口比例分配床位数（张）必需床位数"].drop("全市")
+    assert last.reindex(published.index).tolist() == published.tolist()
+    nursing = pd.read_csv(next((solved / "tables").glob("护理机构规划.csv")), encoding="utf-8-sig")
+    no_new = nursing[nursing["是否新增床位"] == "否"]
+    assert (no_new["新增床位数"] == 0).all() and (no_new["床位使用率"] < 0.6).all()
