@@ -295,3 +295,13 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
             err.print(f"  - {line}", markup=False)
         ctx.exit(EXIT_UNVERIFIED)
     out.print("[green]校验通过 verified[/green]: every rule holds in the written plan")
+
+
+def _register() -> None:
+    """Commands kept in modules of their own."""
+    from solver.cli_compare import compare
+
+    main.add_command(compare)
+
+
+_register()

@@ -24,6 +24,8 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -368,16 +370,14 @@ def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=
     write_summary(tmp / "summary.json", summary)
 
 
-def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary=None,
-                  extras=()) -> Path:
-    """Write every output file of a solved plan to ``out_dir`` atomically; return its path.
+@contextmanager
+def atomic_directory(out_dir) -> Iterator[Path]:
+    """Build a directory in a temporary sibling and swap it into ``out_dir`` at the end.
 
-    ``verification`` is :func:`solver.verify.check_plan`'s list (``None``: not checked);
-    ``extra_summary`` is merged into summary.json. Raises ``ValueError`` if ``result`` has no
-    plan and ``OSError`` if the directory cannot be written; ``out_dir`` is then unchanged.
+    Yields the temporary directory to write into. On any error or Ctrl-C inside the block the
+    temporary directory is removed and an earlier ``out_dir`` is left untouched; on success the
+    old directory is replaced whole.
     """
-    if result.designated is None:
-        raise ValueError(f"result has no plan (status {result.status})")
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
@@ -386,7 +386,7 @@ def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary
     old: Path | None = None
     try:
         os.chmod(tmp, 0o755)
-        _write_all(tmp, scenario, result, verification, extra_summary, extras)
+        yield tmp
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out_dir, old)
@@ -402,4 +402,18 @@ def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    return out_dir
+
+
+def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary=None,
+                  extras=()) -> Path:
+    """Write every output file of a solved plan to ``out_dir`` atomically; return its path.
+
+    ``verification`` is :func:`solver.verify.check_plan`'s list (``None``: not checked);
+    ``extra_summary`` is merged into summary.json. Raises ``ValueError`` if ``result`` has no
+    plan and ``OSError`` if the directory cannot be written; ``out_dir`` is then unchanged.
+    """
+    if result.designated is None:
+        raise ValueError(f"result has no plan (status {result.status})")
+    with atomic_directory(out_dir) as tmp:
+        _write_all(tmp, scenario, result, verification, extra_summary, extras)
+    return Path(out_dir).absolute()
