@@ -176,7 +176,7 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
         run = getattr(importlib.import_module(module), function)
         try:
             extra = run(Path(sc.path).parent, file, backend=backend, time_limit=time_limit,
-                        **(linked if key == "beds" else {}))
+                        **(linked if key == "beds" else {"scenario": sc}))
         except ScenarioError as exc:
             _fail(ctx, str(exc), EXIT_INPUT)
         status = extra.summary.get("status")
@@ -300,8 +300,10 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 def _register() -> None:
     """Commands kept in modules of their own."""
     from solver.cli_compare import compare
+    from solver.cli_scenarios import scenarios
 
     main.add_command(compare)
+    main.add_command(scenarios)
 
 
 _register()

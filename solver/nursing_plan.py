@@ -228,7 +228,7 @@ def _caps(cfg: HomeCareConfig, years, name: str) -> tuple[int, ...]:
 
 # --------------------------------------------------------------------------- the plan
 def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
-                 time_limit: float | None = None) -> ExtraResult:
+                 time_limit: float | None = None, scenario=None) -> ExtraResult:
     """Home-care sites (covering model) and institution-care beds for one scenario.
 
     ``files``: ``nursing.csv`` (one row per open site and year), ``nursing_cells.csv`` (cells
@@ -240,7 +240,8 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
     path = Path(scenario_dir) / nursing_file
     cfg = read_nursing_config(path)
     hc, ic = cfg.home_care, cfg.institution_care
-    sc = load_scenario(Path(scenario_dir) / "scenario.yaml")
+    # the site scenario's cells: the one already loaded (a variant's, say), else the directory's
+    sc = scenario if scenario is not None else load_scenario(Path(scenario_dir) / "scenario.yaml")
     files = {key: path.parent / rel for key, rel in cfg.files.model_dump().items()}
     for key, f in files.items():
         if not f.is_file():

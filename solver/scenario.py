@@ -39,6 +39,11 @@ existing facility of the same kind whose address it takes over, 二(二)). When 
 any of them, :attr:`Scenario.facilities` carries ``exempt_rule``, ``priority_class`` (the rule's
 words, '' when none or when the rule is switched off under ``rules:``) and ``moves_from``.
 
+A scenario file may be a variant of another (``base:`` plus the keys it changes, and row-level
+``overrides:`` of targets, quotas and facilities): see :mod:`solver.variants`. The tables are
+read from the base-most scenario's directory (:attr:`Scenario.root`) and the overrides applied
+to them before the problem is compiled.
+
 Cells and population: :mod:`solver.scenario_cells`; coverage and the problem:
 :mod:`solver.problem`.
 """
@@ -65,8 +70,8 @@ from solver.scenario_schema import (
     EXEMPT_RULES,
     PRIORITY_CLASSES,
     ScenarioConfig,
-    read_config,
 )
+from solver.variants import Resolved, apply_overrides, resolve_config
 
 FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
                     "status", "score", "available_from", "protected"]
@@ -87,7 +92,12 @@ EXEMPT_CLINIC_ONLY = ("key_project", "public_health")
 
 @dataclass(frozen=True, eq=False)
 class Scenario:
-    """A loaded, validated scenario (see the module docstring for the tables' columns)."""
+    """A loaded, validated scenario (see the module docstring for the tables' columns).
+
+    ``path`` is the scenario file every relative path resolves against: the file loaded, or for
+    a variant the base-most scenario of its chain (``Path(path).parent`` is :attr:`root`, where
+    ``files``, ``beds`` and ``nursing`` live); ``variant`` is the variant file, None otherwise.
+    """
 
     path: Path
     config: ScenarioConfig
@@ -103,10 +113,22 @@ class Scenario:
     warnings: tuple[str, ...] = field(default=())
     #: the fund-risk gate per planning year (``year, open, reasons``), None without a fund file
     gate: pd.DataFrame | None = None
+    #: the variant file this scenario was loaded from (None: a plain scenario)
+    variant: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        """The directory the scenario's relative paths (files, beds, nursing) resolve against."""
+        return Path(self.path).parent
+
+    @property
+    def source(self) -> Path:
+        """The file that was loaded: the variant, or the scenario itself."""
+        return self.variant if self.variant is not None else Path(self.path)
 
 
-def _files(cfg: ScenarioConfig, yaml_path: Path) -> dict[str, Path | None]:
-    base = yaml_path.parent
+def _files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
+    base = res.root
     out: dict[str, Path | None] = {}
     for key, value in cfg.files.model_dump().items():
         if value is None:
@@ -114,7 +136,8 @@ def _files(cfg: ScenarioConfig, yaml_path: Path) -> dict[str, Path | None]:
             continue
         p = base / value
         if not p.is_file():
-            raise ScenarioError(yaml_path.name, None, f"files.{key}", f"file not found: {p}")
+            name = res.file_of(("files", key)).name
+            raise ScenarioError(name, None, f"files.{key}", f"file not found: {p}")
         out[key] = p
     return out
 
@@ -344,19 +367,23 @@ def _warnings(facilities: pd.DataFrame, targets: pd.DataFrame, base_year: int) -
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, validate and compile the scenario whose ``scenario.yaml`` is ``path``."""
+    """Read, validate and compile the scenario whose ``scenario.yaml`` is ``path``.
+
+    ``path`` may be a variant (``base:``, :mod:`solver.variants`): it is resolved over its bases,
+    validated by the same schema, and its ``overrides`` are applied to the loaded tables.
+    """
     path = Path(path)
-    cfg = read_config(path)
+    cfg, res = resolve_config(path)
     try:
         check_crs(cfg.crs)
     except Exception as exc:  # noqa: BLE001 - pyproj raises several types
-        raise ScenarioError(path.name, None, "crs", str(exc)) from None
-    files = _files(cfg, path)
+        raise ScenarioError(res.file_of(("crs",)).name, None, "crs", str(exc)) from None
+    files = _files(cfg, res)
     counties = _counties(files["counties"], cfg.grid.county_property)
     for i, c in enumerate(cfg.grid.rural_pharmacy_exempt):
         if c not in counties:
-            raise ScenarioError(path.name, None, f"grid.rural_pharmacy_exempt.{i}",
-                                f"unknown county {c!r}")
+            raise ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,
+                                f"grid.rural_pharmacy_exempt.{i}", f"unknown county {c!r}")
     census = _census(files["census"], counties)
     urban = _urban_areas(files["urban_areas"], counties, cfg.crs)
     streets: dict[str, set[str]] = {}
@@ -368,7 +395,12 @@ def load_scenario(path: str | Path) -> Scenario:
     if files["street_quotas"] is not None:
         quotas = pd.concat([quotas, _quotas(files["street_quotas"], counties, cfg, streets)],
                            ignore_index=True)
+    if cfg.overrides:  # before the facilities: a bad key fails fast
+        targets, quotas, _ = apply_overrides(cfg.overrides, res, targets=targets, quotas=quotas,
+                                             files=files)
     facilities = _facilities(files["facilities"], cfg, counties, streets)
+    if cfg.overrides.facilities:
+        _, _, facilities = apply_overrides(cfg.overrides, res, facilities=facilities, files=files)
 
     counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
     grid = cfg.grid
@@ -389,7 +421,8 @@ def load_scenario(path: str | Path) -> Scenario:
     problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
                               gate=gate if cfg.rules.fund_gate else None)
     warnings += _warnings(facilities, targets, cfg.base_year)
-    return Scenario(path=path, config=cfg, facilities=facilities, cells=cells, reach=reach,
-                    counties=counties, quotas=quotas, targets=targets, problem=problem,
-                    urban_areas=tuple(urban), census=census, warnings=tuple(warnings),
-                    gate=gate)
+    return Scenario(path=res.anchor, config=cfg, facilities=facilities, cells=cells,
+                    reach=reach, counties=counties, quotas=quotas, targets=targets,
+                    problem=problem, urban_areas=tuple(urban), census=census,
+                    warnings=tuple(warnings), gate=gate,
+                    variant=path if res.is_variant else None)

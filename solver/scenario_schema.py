@@ -3,14 +3,21 @@
 ``Options`` and ``Weights`` sections mirror :class:`models.data.Options` and
 :class:`models.data.Weights` field by field, with the same defaults; the pydantic models are
 built from the dataclasses so the two can never drift apart.
+
+A scenario file may also be a *variant*: ``base:`` names another scenario file (relative to the
+variant) and the variant's keys are deep-merged over it, and ``overrides:`` changes single rows
+of the loaded tables (:class:`OverridesConfig`). Resolution lives in :mod:`solver.variants`;
+:func:`read_config` returns the resolved, validated configuration either way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -110,10 +117,124 @@ class GridConfig(BaseModel):
     county_property: str = "short_name"
 
 
+Count = Annotated[int, Field(ge=0, strict=True)]
+KindName = Literal["clinic", "pharmacy"]
+TARGET_COLUMN = re.compile(r"(existing|target)_\d{4}")
+
+
+class TargetOverride(BaseModel):
+    """One row of the targets table (表2/表3), matched by ``county`` and ``kind``.
+
+    Every other key is a year column of targets.csv (``target_2030: 200``, ``existing_2024``)
+    and sets that cell.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    county: str = Field(min_length=1)
+    kind: KindName
+
+    @model_validator(mode="after")
+    def _columns(self) -> TargetOverride:
+        extra = self.model_extra or {}
+        if not extra:
+            raise ValueError("give at least one target_YYYY (or existing_YYYY) value")
+        for key, value in extra.items():
+            if not TARGET_COLUMN.fullmatch(key):
+                raise ValueError(f"unknown key {key!r} (expected target_YYYY or existing_YYYY)")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{key}: expected a non-negative integer, got {value!r}")
+        return self
+
+    def values(self) -> dict[str, int]:
+        return dict(self.model_extra or {})
+
+
+def _quota_values(self) -> dict[str, int]:
+    return {k: v for k, v in (("admit", self.admit), ("exit", self.exit)) if v is not None}
+
+
+def _some_quota(self):
+    if self.admit is None and self.exit is None:
+        raise ValueError("give admit, exit or both")
+    return self
+
+
+class CountyQuotaOverride(BaseModel):
+    """One row of the county quotas (表6/表7), matched by ``county, kind, year``."""
+
+    model_config = STRICT
+    county: str = Field(min_length=1)
+    kind: KindName
+    year: Annotated[int, Field(strict=True)]
+    admit: Count | None = None
+    exit: Count | None = None
+    _check = model_validator(mode="after")(_some_quota)
+    values = _quota_values
+
+
+class StreetQuotaOverride(BaseModel):
+    """One row of the street quotas (表8/表9), matched by ``county, street, kind, year``."""
+
+    model_config = STRICT
+    county: str = Field(min_length=1)
+    street: str = Field(min_length=1)
+    kind: KindName
+    year: Annotated[int, Field(strict=True)]
+    admit: Count | None = None
+    exit: Count | None = None
+    _check = model_validator(mode="after")(_some_quota)
+    values = _quota_values
+
+
+class FacilityOverride(BaseModel):
+    """One facility, matched by ``facility_id``: its ``score`` (0–100) or ``protected`` flag."""
+
+    model_config = STRICT
+    facility_id: str = Field(min_length=1)
+    score: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
+    protected: bool | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> FacilityOverride:
+        if self.score is None and self.protected is None:
+            raise ValueError("give score, protected or both")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in (("score", self.score), ("protected", self.protected))
+                if v is not None}
+
+
+class OverridesConfig(BaseModel):
+    """Row-level changes to the loaded tables, without copying a CSV (:mod:`solver.variants`).
+
+    Each entry names the key columns of one existing row and the values to set::
+
+        overrides:
+          targets:        [{county: 甘州区, kind: pharmacy, target_2030: 200}]
+          county_quotas:  [{county: 甘州区, kind: pharmacy, year: 2028, exit: 30}]
+          street_quotas:  [{county: 甘州区, street: 东街街道, kind: clinic, year: 2025, admit: 1}]
+          facilities:     [{facility_id: ZY-P-0001, protected: true}]
+
+    A key that matches no row is an error naming the entry (``overrides.targets[0]``).
+    """
+
+    model_config = STRICT
+    targets: tuple[TargetOverride, ...] = ()
+    county_quotas: tuple[CountyQuotaOverride, ...] = ()
+    street_quotas: tuple[StreetQuotaOverride, ...] = ()
+    facilities: tuple[FacilityOverride, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.targets or self.county_quotas or self.street_quotas or self.facilities)
+
+
 class ScenarioConfig(BaseModel):
     """Top level of ``scenario.yaml``."""
 
     model_config = STRICT
+    #: a variant's base scenario file, relative to the variant (see :mod:`solver.variants`)
+    base: str | None = None
     name: str = Field(min_length=1)
     title: str = ""
     #: the city's name for table titles (表6/表7: "<city>无住院服务定点医疗机构…"); None: 张掖市
@@ -134,6 +255,8 @@ class ScenarioConfig(BaseModel):
     #: (:mod:`solver.nursing_plan`)
     beds: str | None = None
     nursing: str | None = None
+    #: row-level changes to the loaded tables (targets, quotas, facilities)
+    overrides: OverridesConfig = OverridesConfig()
 
     @model_validator(mode="after")
     def _check(self) -> ScenarioConfig:
@@ -176,8 +299,16 @@ def _yaml_line(text: str, loc: tuple) -> int | None:
     return line
 
 
-def read_config(path: Path) -> ScenarioConfig:
-    """Parse and validate ``scenario.yaml``; every problem becomes one :class:`ScenarioError`."""
+def field_name(loc: tuple) -> str | None:
+    """A pydantic location as a field path: ``grid.urban_radius_m``, ``overrides.targets[0]``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or None
+
+
+def read_yaml(path: Path) -> tuple[dict, str]:
+    """The top-level mapping of a scenario YAML file and its text; problems → ScenarioError."""
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
@@ -193,21 +324,38 @@ def read_config(path: Path) -> ScenarioConfig:
         raise ScenarioError(name, None, None, f"invalid YAML{where}: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(name, None, None, "expected a mapping of keys at the top level")
+    return data, text
+
+
+def validate_config(data: dict, locate: Callable[[tuple], tuple[str, str]]) -> ScenarioConfig:
+    """Validate a (resolved) scenario mapping; the first problem becomes one ScenarioError.
+
+    ``locate(loc)`` gives the name and text of the file that wrote the key at ``loc``, so a
+    variant's error names the variant or its base, with the line of the key in that file.
+    """
     try:
         return ScenarioConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
-        field = ".".join(str(p) for p in loc) or None
         msg = err.get("msg", "invalid value")
         if err.get("type") == "extra_forbidden":
             msg = "unknown key"
         elif err.get("type") == "missing":
             msg = "required key is missing"
+        name, text = locate(loc)
         line = _yaml_line(text, loc)
         if line is not None:
             msg += f" (line {line})"
         more = len(exc.errors()) - 1
         if more:
             msg += f"; {more} more error(s)"
-        raise ScenarioError(name, None, field, msg) from None
+        raise ScenarioError(name, None, field_name(loc), msg) from None
+
+
+def read_config(path: Path) -> ScenarioConfig:
+    """Parse and validate ``scenario.yaml`` (or a variant, resolved over its base); every
+    problem becomes one :class:`ScenarioError`."""
+    from solver.variants import resolve_config  # variants builds on this module
+
+    return resolve_config(Path(path))[0]
