@@ -299,9 +299,11 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
 def _register() -> None:
     """Commands kept in modules of their own."""
+    from solver.cli_audit import audit
     from solver.cli_compare import compare
     from solver.cli_scenarios import scenarios
 
+    main.add_command(audit)
     main.add_command(compare)
     main.add_command(scenarios)
 
