@@ -7,6 +7,7 @@ directory is removed and an earlier ``out_dir`` is left untouched. Files::
     plan.csv       one row per facility, 0/1 designation per year, admitted/exited year
     cells.csv      planning cells with the number of designated facilities in reach per year
     counts.csv     designated/admitted/exited per county, street and city, kind and year
+    decisions.csv  every admission and exit with the rule and figures behind it
     tables/表6_….csv … tables/表9_….csv   the plan's yearly tables (utf-8-sig)
     plan.xlsx      表6–表9 with the plan's merged headings, 规划 (plan.csv), 汇总 (summary)
     summary.json   solver status, objective, coverage, targets, verification
@@ -34,6 +35,7 @@ import pandas as pd
 
 from models.data import KINDS
 from solver import tables as T
+from solver.decisions import decisions_frame
 
 PLAN_FIRST = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
               "protected", "score"]
@@ -361,6 +363,8 @@ def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=
     write_csv(tmp / "plan.csv", plan)
     write_csv(tmp / "cells.csv", cells_out)
     write_csv(tmp / "counts.csv", counts)
+    write_csv(tmp / "decisions.csv", decisions_frame(
+        facilities, result.designated, scenario.quotas, scenario.reach, scenario.cells))
     if gate is not None:
         write_csv(tmp / "gate.csv", gate)
     write_tables(tmp / "tables", tables)

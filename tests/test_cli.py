@@ -185,3 +185,24 @@ def test_beds_and_nursing_are_planned_together(solved):
     nursing = pd.read_csv(next((solved / "tables").glob("护理机构规划.csv")), encoding="utf-8-sig")
     no_new = nursing[nursing["是否新增床位"] == "否"]
     assert (no_new["新增床位数"] == 0).all() and (no_new["床位使用率"] < 0.6).all()
+
+
+def test_decisions_explain_every_admission_and_exit(solved):
+    """decisions.csv: one row per admission and exit of plan.csv, with figures that hold."""
+    plan = read_plan(solved)
+    f = flows(plan)
+    dec = pd.read_csv(solved / "decisions.csv", dtype={"street": str, "cells_filled": str},
+                      keep_default_na=False)
+    made = f[(f.admitted == 1) | (f.exited == 1)]
+    assert len(dec) == len(made)
+    assert set(zip(dec.facility_id, dec.year, strict=True)) == set(
+        zip(made.facility_id, made.year, strict=True))
+    assert (dec["rank"] >= 1).all() and (dec["rank"] <= dec["rank_of"]).all()
+    limited = dec[dec["quota_limit"] != ""]
+    assert (limited["quota_used"].astype(int) <= limited["quota_limit"].astype(int)).all()
+    # an admission that fills a blind spot names cells nobody designated reached the year before
+    cells = pd.read_csv(solved / "cells.csv", keep_default_na=False).set_index("cell_id")
+    for r in dec[dec["cells_filled"] != ""].itertuples():
+        for cell in r.cells_filled.split(";"):
+            assert cells.loc[cell, f"{r.kind}_{r.year - 1}"] == 0
+    assert {"准入", "退出"} == set(dec["decision_zh"])

@@ -154,8 +154,8 @@ def test_write_outputs_files(tmp_path):
     out = outputs.write_outputs(tmp_path / "out", _scenario(), _result(), verification=[])
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     stems = [s.file_stem for s in T.table_specs()]
-    assert names == {"plan.csv", "cells.csv", "counts.csv", "plan.xlsx", "summary.json",
-                     *(f"tables/{s}.csv" for s in stems)}
+    assert names == {"plan.csv", "cells.csv", "counts.csv", "decisions.csv", "plan.xlsx",
+                     "summary.json", *(f"tables/{s}.csv" for s in stems)}
     assert stems[0] == "表6_无住院服务定点医疗机构每年配置增减数量"
     t6 = pd.read_csv(out / "tables" / f"{stems[0]}.csv", encoding="utf-8-sig")
     assert t6.columns[0] == "区域" and t6.iloc[-1, 0] == "全市"

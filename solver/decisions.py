@@ -1,0 +1,131 @@
+"""Why each admission and exit: the rule and the figures behind it (``OUT/decisions.csv``).
+
+A bureau must answer "why did my pharmacy exit and not the one next door?". For every
+admission (准入) and exit (退出) of a plan this module writes one row with the facts the plan's
+rules rest on, recomputed from the plan and the scenario (not from the solver):
+
+* its score (考核得分 for an existing facility, 公开评议 for an applicant) and its rank among the
+  comparable facilities that year: for an exit, among the unprotected facilities of the same
+  kind designated in its street (else county) at the start of the year, 1 = the lowest score
+  (末位淘汰); for an admission,
+  among the applicants of the same kind and area available that year and not yet admitted,
+  1 = the best review (择优准入);
+* the yearly limit it used (表6/表7 county, 表8/表9 street) and how much of it the plan used;
+* coverage: for an admission, the populated cells it is the first designated facility to reach
+  (服务盲区 filled); for an exit, the keep cells within its reach, and that each of them keeps
+  another designated facility (so the exit breaks no coverage);
+* the Heze rules when they apply: the exemption (exempt_rule), the priority class, the move.
+
+The rule named in ``rule_zh``/``rule_en`` is the first that applies, in this order: exempt,
+move, blind spot filled, priority class, 末位淘汰/择优准入 by rank.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from solver.result import plan_flows
+
+TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
+         ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
+COLUMNS = ["facility_id", "name", "kind", "county", "street", "year", "decision_zh", "decision_en",
+           "score", "rank", "rank_of", "rank_area", "quota", "quota_used", "quota_limit",
+           "cells_filled", "cells_kept", "rule_zh", "rule_en"]
+
+
+def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: int, what: str,
+                used: int) -> tuple[str, int | None]:
+    rows = quotas[(quotas["level"] == level) & (quotas["area"] == area)
+                  & (quotas["kind"] == kind) & (quotas["year"] == year)]
+    if rows.empty:
+        return "", None
+    limit = int(rows.iloc[0][what])
+    return f"{TABLE[level, kind]} {area} {year}", limit
+
+
+def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: pd.DataFrame,
+                    reach: dict[tuple[str, str], tuple[str, ...]],
+                    cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per admission and exit of ``designated`` (facility × year 0/1)."""
+    fac = facilities.set_index(facilities["facility_id"].astype(str))
+    flows = plan_flows(designated)
+    flows = flows.merge(fac[["kind", "county", "street"]], left_on="facility_id",
+                        right_index=True)
+    d = designated
+    years = sorted(int(c) for c in d.columns)
+    # who reaches which populated cell, by kind
+    reach_of: dict[str, list[tuple[str, str]]] = {}
+    for (cell, kind), ids in reach.items():
+        for fid in ids:
+            reach_of.setdefault(str(fid), []).append((cell, kind))
+    must = {(r.cell_id, k) for r in cells.itertuples(index=False) for k in ("clinic", "pharmacy")
+            if int(getattr(r, f"must_cover_{k}", 0))}
+    used = flows.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum()
+    used_street = flows[flows["street"] != ""].groupby(["street", "kind", "year"])[
+        ["admitted", "exited"]].sum()
+
+    rows = []
+    for r in flows[(flows["admitted"] == 1) | (flows["exited"] == 1)].itertuples(index=False):
+        f = fac.loc[r.facility_id]
+        year, kind = int(r.year), r.kind
+        prev = years[years.index(year) - 1]
+        area_col = "street" if r.street else "county"
+        area = r.street or r.county
+        peers = fac[(fac["kind"] == kind) & (fac[area_col] == area)]
+        admitted = r.admitted == 1
+        if admitted:
+            pool = peers[(peers["status"] == "applicant")
+                         & (peers["available_from"].astype(int) <= year)]
+            pool = pool[d.loc[pool.index, prev] == 0]
+            rank = int((pool["score"] > f["score"]).sum()) + 1
+        else:  # among those that may exit: designated, not protected
+            pool = peers[(d.loc[peers.index, prev] == 1) & ~peers["protected"].astype(bool)]
+            rank = int((pool["score"] < f["score"]).sum()) + 1
+        what, col = ("admit", "admitted") if admitted else ("exit", "exited")
+        level = "street" if r.street and (r.street, kind, year) in used_street.index else "county"
+        key = (r.street, kind, year) if level == "street" else (r.county, kind, year)
+        n_used = int((used_street if level == "street" else used).loc[key, col])
+        quota, limit = _limit_text(quotas, level, area if level == "street" else r.county, kind,
+                                   year, what, n_used)
+        mine = [c for c, k in reach_of.get(r.facility_id, []) if k == kind]
+        filled, kept = [], []
+        for cell in mine:
+            others = [g for g in reach.get((cell, kind), ()) if g != r.facility_id
+                      and g in d.index]
+            covered_by_others = bool(others) and int(d.loc[others, year].sum()) > 0
+            if admitted and not int(d.loc[others, prev].sum() if others else 0):
+                filled.append(cell)
+            if not admitted and (cell, kind) in must and covered_by_others:
+                kept.append(cell)
+        exempt = str(f.get("exempt_rule", "") or "")
+        priority = str(f.get("priority_class", "") or "")
+        moves = str(f.get("moves_from", "") or "")
+        if exempt:
+            zh, en = f"不受规划限制 {exempt}", f"exempt from the plan ({exempt})"
+        elif moves:
+            zh, en = f"跨区域变更地址 (原 {moves})", f"address move from {moves}"
+        elif admitted and filled:
+            zh, en = (f"优先受理服务盲区: 新覆盖 {len(filled)} 个网格",
+                      f"fills a blind spot: first to reach {len(filled)} populated cell(s)")
+        elif admitted and priority:
+            zh, en = f"优先纳入 {priority}", f"priority class {priority}"
+        elif admitted:
+            zh, en = (f"择优准入: 评议 {f['score']} 分, 第 {rank}/{len(pool)} 名",
+                      f"best reviewed: review {f['score']}, rank {rank} of {len(pool)}")
+        else:
+            zh, en = (f"末位淘汰: 考核 {f['score']} 分, 倒数第 {rank}/{len(pool)} 名",
+                      f"lowest scores exit: score {f['score']}, rank {rank} of {len(pool)} "
+                      "from the bottom")
+        rows.append({
+            "facility_id": r.facility_id, "name": f.get("name", ""), "kind": kind,
+            "county": r.county, "street": r.street, "year": year,
+            "decision_zh": "准入" if admitted else "退出",
+            "decision_en": "admitted" if admitted else "exited",
+            "score": int(f["score"]), "rank": rank, "rank_of": len(pool),
+            "rank_area": f"{area} {kind}", "quota": quota, "quota_used": n_used,
+            "quota_limit": limit, "cells_filled": ";".join(filled),
+            "cells_kept": ";".join(kept), "rule_zh": zh, "rule_en": en,
+        })
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.sort_values(["year", "county", "kind", "decision_en", "rank"],
+                             kind="stable").reset_index(drop=True)
