@@ -301,10 +301,12 @@ def _register() -> None:
     """Commands kept in modules of their own."""
     from solver.cli_audit import audit
     from solver.cli_compare import compare
+    from solver.cli_report import report
     from solver.cli_scenarios import scenarios
 
     main.add_command(audit)
     main.add_command(compare)
+    main.add_command(report)
     main.add_command(scenarios)
 
 

@@ -209,7 +209,7 @@ def summary_dict(scenario, result, cells_out, counts, verification=None, extra=N
     cfg = scenario.config
     out: dict[str, Any] = {
         "scenario": {"name": getattr(cfg, "name", ""), "title": getattr(cfg, "title", ""),
-                     "path": str(getattr(scenario, "path", ""))},
+                     "path": str(Path(getattr(scenario, "path", "")).absolute())},
         "solver": result.backend,
         "status": result.status,
         "objective": result.objective,
