@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from models.data import KINDS
 from solver.geometry import hexagon, lonlat_to_xy, project
+from solver.outputs import atomic_file
 
 KIND_ZH = {"clinic": "无住院服务定点医疗机构（诊所）", "pharmacy": "定点零售药店"}
 KIND_SHORT = {"clinic": "诊所", "pharmacy": "药店"}
@@ -222,17 +221,8 @@ def _scalebar(ax, bounds) -> None:
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write ``fig`` as PNG atomically."""
+    return atomic_file(path, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"))
 
 
 # --------------------------------------------------------------------------- PNG maps
@@ -513,15 +503,5 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then ``os.replace`` it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write ``data`` to ``path`` atomically."""
+    return atomic_file(Path(path), lambda tmp: tmp.write_bytes(data))

@@ -374,6 +374,25 @@ def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=
     write_summary(tmp / "summary.json", summary)
 
 
+def atomic_file(path, write) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then swap it in whole.
+
+    On any error the temporary file is removed and an earlier ``path`` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 @contextmanager
 def atomic_directory(out_dir) -> Iterator[Path]:
     """Build a directory in a temporary sibling and swap it into ``out_dir`` at the end.

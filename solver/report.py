@@ -20,8 +20,6 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import pandas as pd
 
 from models.data import KINDS
 from solver import maps as M
+from solver.outputs import atomic_file
 
 KIND_ZH = M.KIND_ZH
 REQUIRED = ("plan.csv", "cells.csv", "counts.csv", "summary.json")
@@ -231,19 +230,6 @@ def map_caption(key: str) -> str:
 
 
 # --------------------------------------------------------------------------- writers
-def _atomic(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then swap it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def _plan_spec(stem: str, frame: pd.DataFrame):
@@ -343,7 +329,7 @@ def write_xlsx(inp: ReportInput, path: Path) -> Path:
         img.width, img.height = img.width * 0.75, img.height * 0.75
         ws.add_image(img, f"A{row + 1}")
         row += int(img.height / 20) + 4
-    return _atomic(path, lambda tmp: wb.save(tmp))
+    return atomic_file(path, wb.save)
 
 
 _CSS = """
