@@ -279,8 +279,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     if result.status != "optimal":
         out.print("[yellow]未证明最优 not proven optimal[/yellow]: the best plan found within the "
                   "time limit; the gap bounds how far it can be from the optimum")
-    out.print(f"输出 output: {path} (plan.csv, cells.csv, counts.csv, tables/表6…表9, "
-              "plan.xlsx, summary.json)")
+    written = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+    out.print(f"输出 output: {path} ({', '.join(written)})", markup=False)
     _print_gate(out, sc)
     for extra in extras:
         head = extra.summary.get("headline")
