@@ -116,6 +116,7 @@ def validate(ctx: click.Context, scenario: Path) -> None:
             f"盲区 blind {_flag_count(cells, f'blind_spot_{kind}')}"
         )
     _print_gate(out, sc)
+    _check_planner_files(ctx, sc, out)
     out.print("[green]OK[/green] 情景有效 scenario is valid")
 
 
@@ -154,6 +155,23 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
                   str(int(f["exited"])) if f is not None else "-"]
         table.add_row(*cells)
     return table
+
+
+def _check_planner_files(ctx: click.Context, sc, out: Console) -> None:
+    """Read the beds and nursing YAML files the scenario names (their CSVs are read by solve)."""
+    from solver.beds_io import read_beds_config
+    from solver.errors import ScenarioError
+    from solver.nursing_plan import read_nursing_config
+
+    for key, reader in (("beds", read_beds_config), ("nursing", read_nursing_config)):
+        file = getattr(sc.config, key, None)
+        if not file:
+            continue
+        try:
+            reader(Path(sc.path).parent / file)
+        except ScenarioError as exc:
+            _fail(ctx, str(exc), EXIT_INPUT)
+        out.print(f"{key}: {file} OK", markup=False)
 
 
 def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None, out) -> list:

@@ -206,3 +206,12 @@ def test_decisions_explain_every_admission_and_exit(solved):
         for cell in r.cells_filled.split(";"):
             assert cells.loc[cell, f"{r.kind}_{r.year - 1}"] == 0
     assert {"准入", "退出"} == set(dec["decision_zh"])
+
+
+def test_validate_reads_the_planner_files(tmp_path):
+    sc = copy_scenario(tmp_path)
+    with open(sc / "nursing" / "nursing.yaml", "a", encoding="utf-8") as fh:
+        fh.write("colour: red\n")
+    r = run("validate", sc / "scenario.yaml")
+    assert r.exit_code == 2
+    assert r.stderr.strip().startswith("error: nursing.yaml, field 'colour': unknown key")
