@@ -172,18 +172,10 @@ class CountyQuotaOverride(BaseModel):
     values = _quota_values
 
 
-class StreetQuotaOverride(BaseModel):
+class StreetQuotaOverride(CountyQuotaOverride):
     """One row of the street quotas (表8/表9), matched by ``county, street, kind, year``."""
 
-    model_config = STRICT
-    county: str = Field(min_length=1)
     street: str = Field(min_length=1)
-    kind: KindName
-    year: Annotated[int, Field(strict=True)]
-    admit: Count | None = None
-    exit: Count | None = None
-    _check = model_validator(mode="after")(_some_quota)
-    values = _quota_values
 
 
 class FacilityOverride(BaseModel):

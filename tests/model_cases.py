@@ -16,6 +16,8 @@ Default weights (:class:`models.data.Weights`) used in the hand computations::
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -149,3 +151,34 @@ def assert_infeasible(problem: SiteProblem, backend: str, tmp_path: Path,
     hits = [line for line in lines if all(fr in line for fr in fragments)]
     assert len(hits) == 1, (fragments, lines)
     return lines
+
+
+# --------------------------------------------------------------------------- golden LP rows
+def lp_text(problem: SiteProblem, tmp_path: Path) -> str:
+    """The LP file PuLP writes for ``problem``'s site model."""
+    from models.site import build_site_model
+
+    path = tmp_path / "tiny.lp"
+    build_site_model(problem).lp.writeLP(str(path))
+    return path.read_text(encoding="utf-8")
+
+
+def lp_sections(text: str, families, row_suffix: str) -> dict[str, str]:
+    """The objective and the rows of each constraint family (``<family>_<row_suffix>…``)."""
+    objective = text.split("Minimize\n", 1)[1].split("Subject To\n", 1)[0]
+    rows = text.split("Subject To\n", 1)[1].split("\nBounds", 1)[0]
+    rows = re.split(r"\n(?=\S+:)", rows.strip())  # a row starts with 'name:'
+    out = {"objective": objective.strip() + "\n"}
+    for family in families:
+        mine = [r for r in rows if re.match(rf"{family}_{row_suffix}", r)]
+        out[family] = "\n".join(mine) + "\n"
+    return out
+
+
+def assert_golden(got: str, golden: Path) -> None:
+    """``got`` equals the golden file (rewritten first when DINGDIAN_UPDATE_GOLDEN is set)."""
+    assert got.strip(), f"no rows for {golden.stem}"
+    if os.environ.get("DINGDIAN_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(got, encoding="utf-8")
+    assert got == golden.read_text(encoding="utf-8")

@@ -19,11 +19,11 @@ and review the diff of ``tests/golden_heze/``.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from model_cases import assert_golden, lp_sections
 
 from models.data import Facility, GateYear, Near, SiteProblem
 from models.site import build_site_model
@@ -62,26 +62,12 @@ def _lp_text(tmp_path: Path) -> str:
 
 
 def lp_families(tmp_path: Path) -> dict[str, str]:
-    text = _lp_text(tmp_path)
-    objective = text.split("Minimize\n", 1)[1].split("Subject To\n", 1)[0]
-    rows = text.split("Subject To\n", 1)[1].split("\nBounds", 1)[0]
-    rows = re.split(r"\n(?=\S+:)", rows.strip())
-    out = {"objective": objective.strip() + "\n"}
-    for family in FAMILIES[:-1]:
-        mine = [r for r in rows if re.match(rf"{family}_[a-z0-9]", r)]
-        out[family] = "\n".join(mine) + "\n"
-    return out
+    return lp_sections(_lp_text(tmp_path), FAMILIES[:-1], "[a-z0-9]")
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_lp_rows_match_golden(family, tmp_path):
-    got = lp_families(tmp_path)[family]
-    assert got.strip(), f"no rows for {family}"
-    golden = GOLDEN / f"{family}.lp"
-    if os.environ.get("DINGDIAN_UPDATE_GOLDEN"):
-        GOLDEN.mkdir(exist_ok=True)
-        golden.write_text(got, encoding="utf-8")
-    assert got == golden.read_text(encoding="utf-8")
+    assert_golden(lp_families(tmp_path)[family], GOLDEN / f"{family}.lp")
 
 
 def test_every_row_belongs_to_a_family(tmp_path):
