@@ -218,12 +218,20 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
               show_default=True, help="MILP backend.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
+@click.option("--unique/--any-optimum", default=True, show_default=True,
+              help="Refine the optimum by score, then id (stage L2), so every solver returns "
+                   "the same plan; --any-optimum stops at the first optimal plan.")
+@click.option("--certify", is_flag=True, default=False,
+              help="Also prove the plan is the only one as good (stage L3; can take minutes).")
 @click.pass_context
 def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
-          time_limit: float | None) -> None:
+          time_limit: float | None, unique: bool, certify: bool) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
-    Writes plan.csv, cells.csv, counts.csv, tables/表6…表9 (CSV), plan.xlsx and summary.json.
+    The optimum is made unique by a second stage (ties broken by score, then by facility id),
+    so every solver writes the same plan; --certify proves no other plan is as good.
+    Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
+    summary.json.
     Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
     4 no plan found; 5 plan written but the residual check failed.
 
@@ -248,7 +256,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
             try:
                 result = backends.solve(sc.problem, backend=backend, time_limit=time_limit,
-                                   progress=progress)
+                                        progress=progress, unique=unique, certify=certify)
             except backend_error as exc:  # solver missing or failed
                 _fail(ctx, str(exc), EXIT_NO_PLAN)
             if result.status == INFEASIBLE:
@@ -291,6 +299,12 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     out.print(f"状态 status: [bold]{result.status}[/bold]  求解器 solver: {result.backend}  "
               f"目标值 objective: {obj}  界 bound: {bound}  间隙 gap: {gap}  "
               f"时间 time: {result.build_seconds:.1f}s build + {result.solve_seconds:.1f}s solve")
+    for st in result.stages[1:]:
+        out.print(f"阶段 stage {st['stage']}: {st['status']} {st['objective']} "
+                  f"({st['seconds']:.1f}s)", markup=False)
+    if result.unique is not None:
+        out.print("唯一最优 unique optimum: " + ("yes, proven (no other plan is as good)"
+                                             if result.unique else "no: another plan ties"))
     if result.objective_terms:
         terms = "  ".join(f"{k} {v:,.0f}" for k, v in result.objective_terms.items())
         out.print(f"目标分项 objective terms: {terms}")

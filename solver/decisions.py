@@ -14,7 +14,16 @@ rules rest on, recomputed from the plan and the scenario (not from the solver):
 * coverage: for an admission, the populated cells it is the first designated facility to reach
   (服务盲区 filled); for an exit, the keep cells within its reach, and that each of them keeps
   another designated facility (so the exit breaks no coverage);
-* the Heze rules when they apply: the exemption (exempt_rule), the priority class, the move.
+* the Heze rules when they apply: the exemption (exempt_rule), the priority class, the move;
+* the one-per-cell rule: how many designated facilities of its kind its urban cell held at the
+  start of the year (``cell_count``; empty outside urban cells, where the rule does not apply);
+* "why mine and not the one next door?" (``passed_over_zh``/``passed_over_en``): for an exit,
+  the peers ranked below it (lower score, or the same score and a later id — the tie-break of
+  :mod:`models.tiebreak`) that stay designated that year, each with the reason it stays: it
+  exits in a later year, it is the only designated facility reaching a keep cell (its exit
+  would have broken coverage), or the county's totals and yearly spread; for an admission, the
+  better-ranked applicants not admitted that year, each with its reason (admitted later, its
+  cell already holds a designated facility, or the quota).
 
 The rule named in ``rule_zh``/``rule_en`` is the first that applies, in this order: exempt,
 move, blind spot filled, priority class, 末位淘汰/择优准入 by rank.
@@ -30,7 +39,10 @@ TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
          ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
 COLUMNS = ["facility_id", "name", "kind", "county", "street", "year", "decision_zh", "decision_en",
            "score", "rank", "rank_of", "rank_area", "quota", "quota_used", "quota_limit",
-           "cells_filled", "cells_kept", "rule_zh", "rule_en"]
+           "cells_filled", "cells_kept", "rule_zh", "rule_en", "cell_count", "passed_over_zh",
+           "passed_over_en"]
+#: at most this many passed-over peers are named per row (the closest in rank first)
+PASSED_OVER_SHOWN = 5
 
 
 def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: int, what: str,
@@ -60,6 +72,7 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             reach_of.setdefault(str(fid), []).append((cell, kind))
     must = {(r.cell_id, k) for r in cells.itertuples(index=False) for k in ("clinic", "pharmacy")
             if int(getattr(r, f"must_cover_{k}", 0))}
+    urban = set(cells.loc[cells["zone"] == "urban", "cell_id"]) if "zone" in cells else set()
     used = flows.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum()
     used_street = flows[flows["street"] != ""].groupby(["street", "kind", "year"])[
         ["admitted", "exited"]].sum()
@@ -97,6 +110,11 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
                 filled.append(cell)
             if not admitted and (cell, kind) in must and covered_by_others:
                 kept.append(cell)
+        same_cell = fac[(fac["kind"] == kind) & (fac["cell_id"] == f.get("cell_id", ""))] \
+            if str(f.get("cell_id", "") or "") in urban else fac.iloc[0:0]
+        cell_count = int(d.loc[same_cell.index, prev].sum()) if len(same_cell) else None
+        over_zh, over_en = _passed_over(r.facility_id, f, pool, d, year, admitted, reach_of,
+                                        reach, must, kind, fac, urban)
         exempt = str(f.get("exempt_rule", "") or "")
         priority = str(f.get("priority_class", "") or "")
         moves = str(f.get("moves_from", "") or "")
@@ -125,7 +143,59 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             "rank_area": f"{area} {kind}", "quota": quota, "quota_used": n_used,
             "quota_limit": limit, "cells_filled": ";".join(filled),
             "cells_kept": ";".join(kept), "rule_zh": zh, "rule_en": en,
+            "cell_count": cell_count, "passed_over_zh": over_zh, "passed_over_en": over_en,
         })
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["cell_count"] = frame["cell_count"].astype("Int64")
     return frame.sort_values(["year", "county", "kind", "decision_en", "rank"],
                              kind="stable").reset_index(drop=True)
+
+
+def _passed_over(fid: str, f, pool: pd.DataFrame, d: pd.DataFrame, year: int, admitted: bool,
+                 reach_of: dict, reach: dict, must: set, kind: str, fac: pd.DataFrame,
+                 urban: set[str]) -> tuple[str, str]:
+    """The peers the rank order would have chosen before ``fid``, and why the plan did not.
+
+    Rank order (末位淘汰 / 择优准入, ties by id as in :mod:`models.tiebreak`): an exit should
+    take the lowest score first, an admission the best review first.
+    """
+    score = f["score"]
+    if admitted:  # better-ranked applicants left out this year
+        ahead = pool[((pool["score"] > score) | ((pool["score"] == score) & (pool.index < fid)))]
+        ahead = ahead[d.loc[ahead.index, year] == 0].sort_values("score", ascending=False)
+    else:  # lower-ranked peers that stay designated this year
+        ahead = pool[((pool["score"] < score) | ((pool["score"] == score) & (pool.index > fid)))]
+        ahead = ahead[d.loc[ahead.index, year] == 1].sort_values("score")
+    zh, en = [], []
+    years = [int(c) for c in d.columns]
+    for gid, g in ahead.head(PASSED_OVER_SHOWN).iterrows():
+        later = [t for t in years if t > year and d.loc[gid, t] != d.loc[gid, year]]
+        sole = [cell for cell, k in reach_of.get(gid, []) if k == kind and (cell, k) in must
+                and int(d.loc[[h for h in reach.get((cell, k), ()) if h in d.index], year]
+                        .sum()) == 1]
+        cell = str(g.get("cell_id", "") or "")
+        crowded = cell in urban and int(d.loc[fac[(fac["kind"] == kind)
+                                             & (fac["cell_id"] == cell)].index, year].sum()) >= 1
+        if later:
+            zh.append(f"{gid}({g['score']}): {later[0]} 年{'准入' if admitted else '退出'}")
+            en.append(f"{gid} ({g['score']}): {'admitted' if admitted else 'exits'} in {later[0]}")
+        elif not admitted and sole:
+            zh.append(f"{gid}({g['score']}): 唯一覆盖 {len(sole)} 个网格, 退出将产生盲区")
+            en.append(f"{gid} ({g['score']}): only designated facility reaching {len(sole)} "
+                      "keep cell(s), its exit would break coverage")
+        elif admitted and crowded:
+            zh.append(f"{gid}({g['score']}): 所在服务圈已有定点机构 (原则上配置1家)")
+            en.append(f"{gid} ({g['score']}): its cell already holds a designated facility "
+                      "(one per cell)")
+        elif admitted:
+            zh.append(f"{gid}({g['score']}): 名额已用于填补盲区、优先类别或年度均衡")
+            en.append(f"{gid} ({g['score']}): the quota went to blind spots, priority classes "
+                      "or the yearly spread")
+        else:
+            zh.append(f"{gid}({g['score']}): 县区总量与年度均衡")
+            en.append(f"{gid} ({g['score']}): county totals and yearly spread")
+    more = len(ahead) - PASSED_OVER_SHOWN
+    if more > 0:
+        zh.append(f"另 {more} 家")
+        en.append(f"{more} more")
+    return "; ".join(zh), "; ".join(en)

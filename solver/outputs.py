@@ -220,6 +220,8 @@ def summary_dict(scenario, result, cells_out, counts, verification=None, extra=N
         "message": result.message,
         "model_size": {"variables": result.n_variables, "constraints": result.n_constraints},
         "objective_terms": dict(result.objective_terms),
+        "stages": [dict(st) for st in getattr(result, "stages", ())],
+        "unique": getattr(result, "unique", None),
         "coverage": coverage_summary(cells_out, years, getattr(scenario, "reach", None)),
         "blind_spots": blind_spot_summary(cells_out, years[-1], getattr(scenario, "reach", None)),
         "targets": target_summary(scenario.targets, counts, years[0]),

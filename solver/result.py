@@ -35,6 +35,11 @@ class SolveResult:
     designated: pd.DataFrame | None = None
     objective_terms: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    #: the lexicographic stages run (models.tiebreak): L1 the objective (8), L2 the tie-break,
+    #: L3 the certificate; each ``{stage, status, objective, bound, seconds}``
+    stages: tuple[dict, ...] = ()
+    #: True when stage L3 proved no other plan is as good; None when not certified
+    unique: bool | None = None
 
     @property
     def has_plan(self) -> bool:

@@ -208,6 +208,34 @@ def test_decisions_explain_every_admission_and_exit(solved):
     assert {"准入", "退出"} == set(dec["decision_zh"])
 
 
+def test_decisions_say_why_a_lower_ranked_neighbour_stays(solved):
+    """passed_over: for an exit, the peers ranked below it (lower score, or the same score and a
+    later id) of its street/county that stay designated that year; for an admission, the
+    better-ranked applicants left out. Each named peer is checked against plan.csv."""
+    plan = read_plan(solved).set_index("facility_id")
+    dec = pd.read_csv(solved / "decisions.csv", dtype={"street": str}, keep_default_na=False)
+    named = 0
+    for r in dec[dec["passed_over_en"] != ""].itertuples():
+        for part in r.passed_over_en.split("; "):
+            if " more" in part and "(" not in part:
+                continue
+            gid, rest = part.split(" (", 1)
+            score = int(rest.split(")")[0])
+            g = plan.loc[gid]
+            assert g["kind"] == r.kind and int(g["score"]) == score
+            if r.decision_en == "exited":
+                assert score < r.score or (score == r.score and gid > r.facility_id)
+                assert int(g[str(r.year)]) == 1
+            else:
+                assert score > r.score or (score == r.score and gid < r.facility_id)
+                assert int(g[str(r.year)]) == 0
+            named += 1
+    assert named > 0
+    kept = dec[dec["passed_over_en"].str.contains("break coverage")]
+    assert len(kept) > 0
+    assert dec.loc[dec.decision_en == "exited", "cell_count"].ne("").any()
+
+
 def test_validate_reads_the_planner_files(tmp_path):
     sc = copy_scenario(tmp_path)
     with open(sc / "nursing" / "nursing.yaml", "a", encoding="utf-8") as fh:
