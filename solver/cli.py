@@ -117,6 +117,10 @@ def validate(ctx: click.Context, scenario: Path) -> None:
         )
     _print_gate(out, sc)
     _check_planner_files(ctx, sc, out)
+    for extra in _rule_extras(ctx, sc):
+        out.print(f"{extra.name}: {extra.summary.get('headline', '')}", markup=False)
+        for line in extra.summary.get("warnings") or []:
+            out.print(f"警告 warning: {line}", markup=False)
     out.print("[green]OK[/green] 情景有效 scenario is valid")
 
 
@@ -174,6 +178,17 @@ def _check_planner_files(ctx: click.Context, sc, out: Console) -> None:
         out.print(f"{key}: {file} OK", markup=False)
 
 
+def _rule_extras(ctx: click.Context, sc, plan=None, extras=()) -> list:
+    """Street split, basic set and indices (:mod:`solver.allocation`); bad input exits 2."""
+    from solver.allocation import rule_extras
+    from solver.errors import ScenarioError
+
+    try:
+        return rule_extras(sc, plan, extras)
+    except ScenarioError as exc:
+        _fail(ctx, str(exc), EXIT_INPUT)
+
+
 def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None, out) -> list:
     """Run the planners the scenario names beside the site model (beds, nursing).
 
@@ -223,7 +238,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
           time_limit: float | None) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
-    Writes plan.csv, cells.csv, counts.csv, tables/表6…表9 (CSV), plan.xlsx and summary.json.
+    Writes plan.csv, cells.csv, counts.csv, tables/表6…表9 (CSV), plan.xlsx and summary.json;
+    with the allocation rules (rules: in the scenario) also street_split.csv (人口90%+地理10%),
+    basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD, density index).
     Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
     4 no plan found; 5 plan written but the residual check failed.
 
@@ -271,6 +288,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         plan = outputs.plan_frame(sc.facilities, result.designated)
         violations = check_plan(plan, sc)
         extras = _plan_extras(ctx, sc, backend, time_limit, out)
+        extras += _rule_extras(ctx, sc, plan, extras)
         try:
             path = outputs.write_outputs(out_dir, sc, result, verification=violations,
                                          extras=extras)
@@ -304,6 +322,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         head = extra.summary.get("headline")
         if head:
             out.print(f"{extra.name}: {head}", markup=False)
+        for line in extra.summary.get("warnings") or []:
+            out.print(f"警告 warning: {line}", markup=False)
     violations = violations + [f"{e.name}: {v}" for e in extras for v in e.violations]
     if violations:
         err = _console(stderr=True)
