@@ -279,6 +279,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                       "(nothing written)")
             for line in lines:
                 err.print(f"  - {line}", markup=False)
+            for extra in _rule_extras(ctx, sc):  # e.g. a street split a street cannot carry
+                for line in extra.summary.get("warnings") or []:
+                    err.print(f"  - 警告 warning: {line}", markup=False)
             ctx.exit(EXIT_INFEASIBLE)
         if not result.has_plan:
             _fail(ctx, f"no plan ({result.status}) {result.message}".strip(), EXIT_NO_PLAN)

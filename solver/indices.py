@@ -74,7 +74,7 @@ def _assess(ratio: float | None) -> str:
     return "与人口占比相当 equal to the population share"
 
 
-def indices_frame(counts: pd.DataFrame, population: dict[str, float],
+def indices_frame(counts: pd.DataFrame, population: dict[str, int],
                   area_km2: dict[str, float]) -> pd.DataFrame:
     """The indices (module docstring) from ``counts``: ``county, kind, year, facilities``.
 
@@ -153,7 +153,7 @@ def indices_extra(sc, plan: pd.DataFrame) -> ExtraResult | None:
     against the last planning year; None when the rule is off or there is no census."""
     if not sc.config.rules.indices or sc.census is None:
         return None
-    population = {r.county: float(r.population) for r in sc.census.itertuples(index=False)}
+    population = {r.county: int(r.population) for r in sc.census.itertuples(index=False)}
     years = [int(sc.config.base_year), int(sc.config.years[-1])]
     frame = indices_frame(plan_counts(plan, years), population, county_areas_km2(sc.counties))
     table = indices_table(frame)

@@ -302,3 +302,4 @@ def test_zhangye_street_split_variant_is_infeasible_and_explained(tmp_path):
                                   "--out", str(tmp_path / "out")])
     assert r.exit_code == 3, r.output
     assert "street exit limits (表9)" in r.stderr and not (tmp_path / "out").exists()
+    assert "警告 warning: 甘州区 火车站街道 pharmacy: the 90/10 split gives 39 exits" in r.stderr
