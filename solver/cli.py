@@ -81,8 +81,9 @@ def main() -> None:
 def validate(ctx: click.Context, scenario: Path) -> None:
     """Load SCENARIO and print what it holds (检查情景数据).
 
-    Prints facilities per county and kind, and the planning cells to keep, to gain and the blind
-    spots. Exit 0 when the scenario loads, 2 with one `error:` line otherwise.
+    Prints facilities per county and kind, the planning cells to keep, to gain and the blind
+    spots, and the street split and basic set (with their warnings). Exit 0 when the scenario
+    loads, 2 with one `error:` line otherwise.
 
     \b
     Example:

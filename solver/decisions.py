@@ -27,6 +27,8 @@ from __future__ import annotations
 import pandas as pd
 
 from solver.result import plan_flows
+from solver.street_split import DERIVED
+from solver.street_split import LABEL as SPLIT_LABEL
 
 TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
          ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
@@ -42,7 +44,7 @@ def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: in
     if rows.empty:
         return "", None
     limit = int(rows.iloc[0][what])
-    derived = " 人口90%+地理10%推算" if rows.iloc[0].get("source", "") == "derived" else ""
+    derived = f" {SPLIT_LABEL}" if rows.iloc[0].get("source", "") == DERIVED else ""
     return f"{TABLE[level, kind]} {area} {year}{derived}", limit
 
 

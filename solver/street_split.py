@@ -27,11 +27,13 @@ For each kind :math:`k` and year :math:`t` with a county row (:math:`A_{ckt}` ad
   the county's running total less what it already got,
   :math:`o_{skt} = w_s \sum_{t'\le t} A_{ckt'} - \sum_{t'<t} A_{skt'}` (likewise for exits).
   So :math:`\sum_s A_{skt} = A_{ckt}` and :math:`\sum_s X_{skt} = X_{ckt}` in every year — the
-  streets add up to the county, as 表8/表9 add up to 甘州区's row of 表6/表7 — and each street's
-  running total stays within one of its share (:math:`\lfloor w_s \sum A\rfloor` or
-  :math:`\lceil w_s \sum A\rceil`). A street that the rounding already favoured and whose
-  owed amount is negative gets 0 that year, and the year's units go over the positive
-  amounts. The county's facilities outside its streets get no quota (the ``rest`` rows of
+  streets add up to the county, as 表8/表9 add up to 甘州区's row of 表6/表7. While no owed
+  amount is negative, the owed amounts add up to the year's figure, so each street gets their
+  floor or ceiling and its running total is :math:`\lfloor w_s \sum A\rfloor` or
+  :math:`\lceil w_s \sum A\rceil`. A street that the rounding already favoured and whose
+  owed amount is negative gets 0 that year, and the year's units go over the positive amounts
+  (the tests check on random figures that every running total stays within one of its
+  share). The county's facilities outside its streets get no quota (the ``rest`` rows of
   constraint (4) are 0, as in the published plan).
 
 Why the running total: rounding each year on its own gives the same street the same fraction

@@ -99,17 +99,26 @@ def test_split_by_largest_remainder_over_the_running_share():
 
 
 def test_running_totals_stay_within_one_of_the_share():
+    # random streets and figures: never negative, the streets add up to the county every
+    # year, and each street's running total stays within one of its share
     rng = np.random.default_rng(7)
-    limits = {2025 + i: (int(rng.integers(0, 5)), int(rng.integers(0, 30))) for i in range(6)}
-    weights = street_weights(inputs())
-    split = split_quotas(county_rows(limits), weights)
-    for flow in ("admit", "exit"):
-        running = split.pivot(index="year", columns="street", values=flow).cumsum()
-        total = pd.Series({y: limits[y][flow == "exit"] for y in limits}).cumsum()
-        share = np.outer(total.to_numpy(), weights.set_index("street").loc[running.columns,
-                                                                           "weight"])
-        assert (np.abs(running.to_numpy() - share) < 1 + 1e-9).all()
-        assert (split[flow] >= 0).all()
+    for _ in range(100):
+        n = int(rng.integers(2, 7))
+        streets = pd.DataFrame({"county": A, "street": [f"s{i}" for i in range(n)],
+                                "population": rng.integers(0, 100_000, n),
+                                "area_km2": rng.uniform(0, 30, n), "cells": 1})
+        limits = {2025 + i: (int(rng.integers(0, 5)), int(rng.integers(0, 30)))
+                  for i in range(6)}
+        weights = street_weights(streets)
+        split = split_quotas(county_rows(limits), weights)
+        for j, flow in enumerate(("admit", "exit")):
+            assert (split[flow] >= 0).all()
+            yearly = split.groupby("year")[flow].sum()
+            assert yearly.to_dict() == {y: v[j] for y, v in limits.items()}
+            running = split.pivot(index="year", columns="street", values=flow).cumsum()
+            total = yearly.cumsum().to_numpy()
+            share = np.outer(total, weights.set_index("street").loc[running.columns, "weight"])
+            assert (np.abs(running.to_numpy() - share) < 1).all()
 
 
 # ------------------------------------------------------------------ the derived rows solved
