@@ -130,3 +130,13 @@ def test_cli_warns_about_a_missing_institution_and_refuses_a_bad_type(tmp_path):
     assert r.stderr.strip().splitlines() == [
         "error: hospitals.csv row 4, field 'type': unknown institution type 'hospital' (known: "
         "综合医院, 中医医院, 中西医结合医院, 民族医医院, 妇幼保健院, 专科医院, 乡镇卫生院)"]
+
+
+def test_unknown_ethnic_county_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"base: {ZHANGYE / 'scenario.yaml'}\nname: bad\n"
+                   "rules: {ethnic_counties: [肃南县, 南山县]}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(bad)
+    assert str(exc.value) == ("bad.yaml, field 'rules.ethnic_counties[1]': unknown county "
+                              "'南山县' (line 3)")
