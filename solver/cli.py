@@ -81,8 +81,9 @@ def main() -> None:
 def validate(ctx: click.Context, scenario: Path) -> None:
     """Load SCENARIO and print what it holds (检查情景数据).
 
-    Prints facilities per county and kind, and the planning cells to keep, to gain and the blind
-    spots. Exit 0 when the scenario loads, 2 with one `error:` line otherwise.
+    Prints facilities per county and kind, the planning cells to keep, to gain and the blind
+    spots, and the street split and basic set (with their warnings). Exit 0 when the scenario
+    loads, 2 with one `error:` line otherwise.
 
     \b
     Example:
@@ -117,6 +118,10 @@ def validate(ctx: click.Context, scenario: Path) -> None:
         )
     _print_gate(out, sc)
     _check_planner_files(ctx, sc, out)
+    for extra in _rule_extras(ctx, sc):
+        out.print(f"{extra.name}: {extra.summary.get('headline', '')}", markup=False)
+        for line in extra.summary.get("warnings") or []:
+            out.print(f"警告 warning: {line}", markup=False)
     out.print("[green]OK[/green] 情景有效 scenario is valid")
 
 
@@ -172,6 +177,17 @@ def _check_planner_files(ctx: click.Context, sc, out: Console) -> None:
         except ScenarioError as exc:
             _fail(ctx, str(exc), EXIT_INPUT)
         out.print(f"{key}: {file} OK", markup=False)
+
+
+def _rule_extras(ctx: click.Context, sc, plan=None, extras=()) -> list:
+    """Street split, basic set and indices (:mod:`solver.allocation`); bad input exits 2."""
+    from solver.allocation import rule_extras
+    from solver.errors import ScenarioError
+
+    try:
+        return rule_extras(sc, plan, extras)
+    except ScenarioError as exc:
+        _fail(ctx, str(exc), EXIT_INPUT)
 
 
 def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None, out) -> list:
@@ -231,7 +247,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
     so every solver writes the same plan; --certify proves no other plan is as good.
     Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
-    summary.json.
+    summary.json; with the allocation rules (rules: in the scenario) also street_split.csv
+    (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
+    density index).
     Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
     4 no plan found; 5 plan written but the residual check failed.
 
@@ -270,6 +288,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                       "(nothing written)")
             for line in lines:
                 err.print(f"  - {line}", markup=False)
+            for extra in _rule_extras(ctx, sc):  # e.g. a street split a street cannot carry
+                for line in extra.summary.get("warnings") or []:
+                    err.print(f"  - 警告 warning: {line}", markup=False)
             ctx.exit(EXIT_INFEASIBLE)
         if not result.has_plan:
             _fail(ctx, f"no plan ({result.status}) {result.message}".strip(), EXIT_NO_PLAN)
@@ -279,6 +300,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         plan = outputs.plan_frame(sc.facilities, result.designated)
         violations = check_plan(plan, sc)
         extras = _plan_extras(ctx, sc, backend, time_limit, out)
+        extras += _rule_extras(ctx, sc, plan, extras)
         try:
             path = outputs.write_outputs(out_dir, sc, result, verification=violations,
                                          extras=extras)
@@ -318,6 +340,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         head = extra.summary.get("headline")
         if head:
             out.print(f"{extra.name}: {head}", markup=False)
+        for line in extra.summary.get("warnings") or []:
+            out.print(f"警告 warning: {line}", markup=False)
     violations = violations + [f"{e.name}: {v}" for e in extras for v in e.violations]
     if violations:
         err = _console(stderr=True)

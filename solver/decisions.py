@@ -10,7 +10,9 @@ rules rest on, recomputed from the plan and the scenario (not from the solver):
   (末位淘汰); for an admission,
   among the applicants of the same kind and area available that year and not yet admitted,
   1 = the best review (择优准入);
-* the yearly limit it used (表6/表7 county, 表8/表9 street) and how much of it the plan used;
+* the yearly limit it used (表6/表7 county, 表8/表9 street; a street limit derived by
+  :mod:`solver.street_split` says so: ``表9 东街街道 2025 人口90%+地理10%推算``) and how much of
+  it the plan used;
 * coverage: for an admission, the populated cells it is the first designated facility to reach
   (服务盲区 filled); for an exit, the keep cells within its reach, and that each of them keeps
   another designated facility (so the exit breaks no coverage);
@@ -34,6 +36,8 @@ from __future__ import annotations
 import pandas as pd
 
 from solver.result import plan_flows
+from solver.street_split import DERIVED
+from solver.street_split import LABEL as SPLIT_LABEL
 
 TABLE = {("county", "clinic"): "表6", ("county", "pharmacy"): "表7",
          ("street", "clinic"): "表8", ("street", "pharmacy"): "表9"}
@@ -52,7 +56,8 @@ def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: in
     if rows.empty:
         return "", None
     limit = int(rows.iloc[0][what])
-    return f"{TABLE[level, kind]} {area} {year}", limit
+    derived = f" {SPLIT_LABEL}" if rows.iloc[0].get("source", "") == DERIVED else ""
+    return f"{TABLE[level, kind]} {area} {year}{derived}", limit
 
 
 def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: pd.DataFrame,

@@ -151,7 +151,7 @@ def summary_rows(s: dict) -> list[tuple[str, str]]:
     ]
     for k, v in (s.get("objective_terms") or {}).items():
         rows.append((f"目标分项 {k}", v))
-    for sec in ("beds", "nursing"):
+    for sec in ("beds", "nursing", "street_split", "basic_set", "indices"):
         if isinstance(s.get(sec), dict) and s[sec].get("headline"):
             rows.append((f"{sec}", s[sec]["headline"]))
     if s.get("synthetic_data"):

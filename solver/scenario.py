@@ -71,6 +71,7 @@ from solver.scenario_schema import (
     PRIORITY_CLASSES,
     ScenarioConfig,
 )
+from solver.street_split import derive_street_quotas
 from solver.variants import Resolved, apply_overrides, resolve_config
 
 FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
@@ -115,6 +116,8 @@ class Scenario:
     gate: pd.DataFrame | None = None
     #: the variant file this scenario was loaded from (None: a plain scenario)
     variant: Path | None = None
+    #: the 人口90%+地理10% street split (:mod:`solver.street_split`), None without streets
+    street_split: pd.DataFrame | None = None
 
     @property
     def root(self) -> Path:
@@ -384,6 +387,10 @@ def load_scenario(path: str | Path) -> Scenario:
         if c not in counties:
             raise ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,
                                 f"grid.rural_pharmacy_exempt.{i}", f"unknown county {c!r}")
+    for i, c in enumerate(cfg.rules.ethnic_counties):
+        if c not in counties:
+            raise res.error(("rules", "ethnic_counties"), f"rules.ethnic_counties[{i}]",
+                            f"unknown county {c!r}")
     census = _census(files["census"], counties)
     urban = _urban_areas(files["urban_areas"], counties, cfg.crs)
     streets: dict[str, set[str]] = {}
@@ -418,6 +425,8 @@ def load_scenario(path: str | Path) -> Scenario:
     cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
     cells.attrs["origin"] = origin
     gate = _fund(files["fund"], cfg) if files.get("fund") is not None else None
+    quotas, split = derive_street_quotas(cfg.rules, quotas, cells, urban, res.error,
+                                         len(cfg.overrides.street_quotas))
     problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
                               gate=gate if cfg.rules.fund_gate else None)
     warnings += _warnings(facilities, targets, cfg.base_year)
@@ -425,4 +434,4 @@ def load_scenario(path: str | Path) -> Scenario:
                     reach=reach, counties=counties, quotas=quotas, targets=targets,
                     problem=problem, urban_areas=tuple(urban), census=census,
                     warnings=tuple(warnings), gate=gate,
-                    variant=path if res.is_variant else None)
+                    variant=path if res.is_variant else None, street_split=split)

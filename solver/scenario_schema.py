@@ -85,7 +85,8 @@ class FilesConfig(BaseModel):
 
 
 class RulesConfig(BaseModel):
-    """Switches for the rules of the Heze plan (models.site (9)–(12), (8f)).
+    """Switches for the rules of the Heze plan (models.site (9)–(12), (8f)) and for the Zhangye
+    allocation rules computed beside the model (street split, basic set, indices).
 
     Each rule needs its data as well: without ``near_radius_m`` no 800 m rows, without a
     ``files.fund`` no gate, without the ``exempt``/``priority``/``moves_from`` columns in
@@ -94,6 +95,17 @@ class RulesConfig(BaseModel):
     """
 
     model_config = STRICT
+    #: Zhangye 五(一)3, 五(二)3 人口因素90%+地理因素10% street quotas (solver.street_split): auto =
+    #: derive for a county with streets but no street rows, derive = always, off = never
+    street_split: Literal["auto", "derive", "off"] = "auto"
+    #: the geographic factor of the street split: street area (km²) or planning cells
+    street_split_geography: Literal["area", "cells"] = "area"
+    #: Zhangye 四(一) 各县区原则上设置综合医院、中医类、妇幼保健机构各1家 (solver.basic_set)
+    basic_set: bool = True
+    #: 民族地区优先设立民族医保定点医疗机构: counties where an ethnic-medicine hospital comes first
+    ethnic_counties: tuple[str, ...] = ()
+    #: Zhangye 一(二)2, 附件1 集聚度 and density indices per county (solver.indices)
+    indices: bool = True
     #: 二(二) 周边800米有效活动半径范围内有同类型定点医药机构的，原则上不再新增定点; null = off
     near_radius_m: float | None = Field(None, gt=0)
     #: 二(二) priority classes: the (8f) bonus for the ``priority`` column

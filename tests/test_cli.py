@@ -243,3 +243,44 @@ def test_validate_reads_the_planner_files(tmp_path):
     r = run("validate", sc / "scenario.yaml")
     assert r.exit_code == 2
     assert r.stderr.strip().startswith("error: nursing.yaml, field 'colour': unknown key")
+
+
+def test_allocation_rules_street_split_basic_set_indices(solved):
+    """Zhangye 五(二)3, 四(一), 一(二)2: the three reports of a solve, recomputed in pandas."""
+    summary = json.loads((solved / "summary.json").read_text(encoding="utf-8"))
+    # street split: the shipped 表8/表9 are applied and compared with the 90/10 rule
+    split = pd.read_csv(solved / "street_split.csv")
+    published = pd.read_csv(ZHANGYE / "quotas_street.csv")
+    m = split.merge(published, left_on=["街道 street", "类别 kind", "年份 year"],
+                    right_on=["street", "kind", "year"])
+    assert len(m) == 72 and (split["采用 applied"] == "published").all()
+    assert (m["公布退出 exit_published"] == m["exit"]).all()
+    assert (m["退出差 exit_difference"] == m["退出 exit"] - m["exit"]).all()
+    county = pd.read_csv(ZHANGYE / "quotas_county.csv").set_index(["county", "kind", "year"])
+    rule = split.groupby(["县区 county", "类别 kind", "年份 year"])[["准入 admit", "退出 exit"]].sum()
+    for (c, k, y), r in rule.iterrows():  # the rule's streets add up to 甘州区 every year
+        assert r.tolist() == county.loc[(c, k, y), ["admit", "exit"]].tolist()
+    assert summary["street_split"]["applied"] == {"甘州区": "published"}
+    # basic set: complete, checked again on the beds plan's 2030
+    basic = pd.read_csv(solved / "basic_set.csv")
+    assert (basic["状态 status"] == "有 present").all() and len(basic) == 6 * 3 + 1
+    assert (basic["规划末年机构数 count_last"] >= 1).all()
+    assert summary["basic_set"]["missing"] == {}
+    # indices: HRAD/PAD = facility share / population share, from plan.csv and census.csv
+    plan, census = read_plan(solved), pd.read_csv(ZHANGYE / "census.csv").set_index("county")
+    ind = pd.read_csv(solved / "indices.csv")
+    ind = ind[ind["类别 kind"] == "定点零售药店 pharmacy"].set_index(["县区 county", "年份 year"])
+    pop_share = census["population"] / census["population"].sum()
+    for year in ("2024", "2030"):
+        have = plan[plan["kind"] == "pharmacy"].groupby("county")[year].sum()
+        ratio = (have / have.sum()) / pop_share
+        for c, v in ratio.items():
+            assert ind.loc[(c, int(year)), "集聚度比 HRAD/PAD"] == pytest.approx(v, abs=1e-4)
+    # the plan's claim (一(二)2): 甘州区's pharmacies above its population share, not after
+    assert ind.loc[("甘州区", 2024), "集聚度比 HRAD/PAD"] > 1
+    assert ind.loc[("甘州区", 2030), "集聚度比 HRAD/PAD"] < 1
+    assert "甘州区" in summary["indices"]["kinds"]["pharmacy"]["2024"]["above_population_share"]
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(solved / "plan.xlsx", read_only=True).sheetnames
+    assert {"街道测算 street split", "基本配置 basic set", "集聚度 indices"} <= set(sheets)

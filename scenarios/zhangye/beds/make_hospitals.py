@@ -28,7 +28,14 @@ Everything else is invented:
   to 0.20–1.10, three decimals;
 * nursing_allowed (may convert cut beds to nursing beds): 一级 with probability 0.5, 二级 0.25,
   三级 never;
-* floor left blank: the plan's default (beds.yaml ``min_share`` 50 %).
+* floor left blank: the plan's default (beds.yaml ``min_share`` 50 %);
+* type (机构类别, for the basic set of 四(一), :mod:`solver.basic_set`), drawn last from a
+  second generator (``default_rng(SEED_TYPES)``) so that every column above keeps its values:
+  in each county the first three hospitals in level order (三级, 二级, 一级; biggest first) are
+  the basic set — 综合医院 (the county's general hospital), then 中医医院 (民族医医院 in the
+  ethnic county 肃南县, 民族地区优先), then 妇幼保健院; every other 三级/二级 hospital is
+  综合医院, 中西医结合医院 or 专科医院 (0.5 / 0.2 / 0.3), every other 一级 one 乡镇卫生院, 综合医院
+  or 专科医院 (0.6 / 0.25 / 0.15).
 
     python scenarios/zhangye/beds/make_hospitals.py [--out PATH]
 """
@@ -49,6 +56,11 @@ sys.path.insert(0, str(HERE.parents[2]))
 from models.beds import largest_remainder  # noqa: E402
 
 SEED = 2025
+SEED_TYPES = 2026
+ETHNIC = ("肃南县",)  # 肃南裕固族自治县
+BASIC = ("综合医院", "中医医院", "妇幼保健院")
+OTHER_TYPES = (("综合医院", "中西医结合医院", "专科医院"), (0.5, 0.2, 0.3))
+OTHER_TYPES_L1 = (("乡镇卫生院", "综合医院", "专科医院"), (0.6, 0.25, 0.15))
 COUNTIES = ("甘州区", "临泽县", "高台县", "山丹县", "民乐县", "肃南县")
 LEVELS = ("三级", "二级", "一级及未定级")
 MATRIX = {
@@ -71,7 +83,7 @@ MIN_BEDS = (300, 60, 8)
 OCCUPANCY = ((0.92, 0.05), (0.80, 0.08), (0.55, 0.12))
 NURSING = (0.0, 0.25, 0.5)
 COLUMNS = ["hospital_id", "name", "county", "level", "beds", "occupancy", "nursing_allowed",
-           "floor", "synthetic"]
+           "floor", "synthetic", "type"]
 TABLE4 = (5542, 1098, 1061, 1498, 2207, 356)
 TABLE5 = (3457, 5728, 2577)
 
@@ -89,7 +101,7 @@ def render() -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    n = 0
+    rows = []
     for county in COUNTIES:
         for j, level in enumerate(LEVELS):
             total, count = MATRIX[county][j], COUNT[county][j]
@@ -101,10 +113,28 @@ def render() -> str:
             occ = np.clip(rng.normal(mean, sd, count), 0.20, 1.10)
             nursing = rng.random(count) < NURSING[j]
             for k in range(count):
-                n += 1
-                w.writerow([f"ZY-H-{n:03d}", f"{county}{level}医院{k + 1:02d}", county, level,
-                            MIN_BEDS[j] + extra[k], f"{occ[k]:.3f}", int(nursing[k]), "", 1])
+                rows.append([f"ZY-H-{len(rows) + 1:03d}", f"{county}{level}医院{k + 1:02d}",
+                             county, level, MIN_BEDS[j] + extra[k], f"{occ[k]:.3f}",
+                             int(nursing[k]), "", 1])
+    for row, kind in zip(rows, institution_types(rows), strict=True):
+        w.writerow([*row, kind])
     return buf.getvalue()
+
+
+def institution_types(rows: list[list]) -> list[str]:
+    """The ``type`` column (see the module docstring): the basic set first, the rest drawn."""
+    rng = np.random.default_rng(SEED_TYPES)
+    out, seen = [], {}
+    for row in rows:
+        county, level = row[2], row[3]
+        k = seen[county] = seen.get(county, -1) + 1
+        if k < len(BASIC):
+            kind = BASIC[k]
+            out.append("民族医医院" if kind == "中医医院" and county in ETHNIC else kind)
+        else:
+            names, p = OTHER_TYPES_L1 if level == LEVELS[-1] else OTHER_TYPES
+            out.append(str(rng.choice(names, p=p)))
+    return out
 
 
 def main(argv=None) -> None:
