@@ -255,8 +255,13 @@ def _run_highs(model: SiteModel, time_limit: float | None):
 _CBC_LINE = re.compile(r"^(Result|Objective value|Lower bound|Gap)\s*[-:]\s*(.+)$")
 
 
+#: environment variable naming the CBC executable (default: the one ``pulp[cbc]`` installs)
+CBC_PATH_ENV = "DINGDIAN_CBC_PATH"
+
+
 def _run_cbc(model: SiteModel, time_limit: float | None):
-    cmd = pulp.COIN_CMD(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1)
+    cmd = pulp.COIN_CMD(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1,
+                        path=os.environ.get(CBC_PATH_ENV) or None)
     if not cmd.available():
         raise BackendError("CBC is not installed: pip install 'pulp[cbc]' (or choose --solver highs)")
     with tempfile.TemporaryDirectory(prefix="dingdian-cbc-") as tmp:
@@ -327,6 +332,11 @@ def _run_cpsat(model: SiteModel, time_limit: float | None):
         sat.set_time_limit_in_seconds(time_limit)
     status = sat.solve(mbm)
     S = mb.SolveStatus
+    if status in (S.FEASIBLE, S.NOT_SOLVED) and (
+            time_limit is None or sat.wall_time < 0.99 * time_limit):
+        # CP-SAT catches Ctrl-C itself and returns early. Without a time limit reached, only an
+        # interrupt stops it short of a proof: hand the interrupt on like the other backends.
+        raise KeyboardInterrupt
     if status == S.INFEASIBLE:
         return INFEASIBLE, None, None, None, "INFEASIBLE"
     if status not in (S.OPTIMAL, S.FEASIBLE):

@@ -234,6 +234,9 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
               show_default=True, help="MILP backend.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
+@click.option("--fallback", type=click.Choice(SOLVERS), default=None,
+              help="If the solver is missing or fails, solve again with this one (off by "
+                   "default: a failure is one error line, exit 4).")
 @click.option("--unique/--any-optimum", default=True, show_default=True,
               help="Refine the optimum by score, then id (stage L2), so every solver returns "
                    "the same plan; --any-optimum stops at the first optimal plan.")
@@ -241,7 +244,7 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
               help="Also prove the plan is the only one as good (stage L3; can take minutes).")
 @click.pass_context
 def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
-          time_limit: float | None, unique: bool, certify: bool) -> None:
+          time_limit: float | None, fallback: str | None, unique: bool, certify: bool) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
@@ -258,7 +261,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
       dingdian solve scenarios/zhangye --out out/zhangye --solver highs --time-limit 120
     """
     from solver import outputs
-    from solver.result import INFEASIBLE
+    from solver.result import ERROR, INFEASIBLE
 
     out = _console()
     try:
@@ -272,11 +275,22 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                 status.update(f"{message}…")
                 out.log(str(message))
 
-            try:
-                result = backends.solve(sc.problem, backend=backend, time_limit=time_limit,
-                                        progress=progress, unique=unique, certify=certify)
-            except backend_error as exc:  # solver missing or failed
-                _fail(ctx, str(exc), EXIT_NO_PLAN)
+            def run(name: str):
+                """(result, failure): a missing solver or a crash is a failure, not a plan."""
+                try:
+                    r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
+                                       progress=progress, unique=unique, certify=certify)
+                except backend_error as exc:  # solver missing
+                    return None, str(exc)
+                return (None, f"{name}: {r.message}") if r.status == ERROR else (r, None)
+
+            result, failure = run(backend)
+            if failure and fallback and fallback != backend:
+                out.print(f"[yellow]{failure}[/yellow]; 改用 falling back to {fallback}")
+                backend = fallback
+                result, failure = run(fallback)
+            if failure:
+                _fail(ctx, failure, EXIT_NO_PLAN)
             if result.status == INFEASIBLE:
                 status.update("分析不可行原因 explaining infeasibility…")
                 from solver.explain import explain_infeasible
