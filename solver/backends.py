@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pulp
 
+from models.allocation import chosen
 from models.data import SiteProblem
 from models.site import SiteModel, build_site_model
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
@@ -72,11 +73,12 @@ def solve_model(
     t0 = time.perf_counter()
     status, objective, bound, values, message = run_backend(model, backend, time_limit)
     solve_seconds = time.perf_counter() - t0
-    designated = terms = None
+    designated = terms = choices = None
     if values is not None and status in (OPTIMAL, FEASIBLE):
         designated = _designated(model, values)
         terms = {name: _value(expr, values) for name, expr in model.terms.items()}
         objective = _value(model.lp.objective, values)
+        choices = chosen(model, values)
     gap = None
     if objective is not None and bound is not None:
         gap = abs(objective - bound) / max(1.0, abs(objective))
@@ -93,6 +95,7 @@ def solve_model(
         designated=designated,
         objective_terms=terms or {},
         message=message,
+        choices=choices or {},
     )
 
 

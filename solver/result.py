@@ -35,6 +35,9 @@ class SolveResult:
     designated: pd.DataFrame | None = None
     objective_terms: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    #: decisions beside the designations (models.allocation.chosen): ``overrides`` (facility,
+    #: year) admitted beyond the yearly limits in a special zone, ``roles`` (role, facility, year)
+    choices: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def has_plan(self) -> bool:
