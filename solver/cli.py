@@ -268,7 +268,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
         from solver.verify import check_plan
 
-        plan = outputs.plan_frame(sc.facilities, result.designated)
+        plan = outputs.plan_frame(sc.facilities, result.designated, result.choices)
         violations = check_plan(plan, sc)
         extras = _plan_extras(ctx, sc, backend, time_limit, out)
         try:
@@ -300,6 +300,10 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
     out.print(f"输出 output: {path} ({', '.join(written)})", markup=False)
     _print_gate(out, sc)
+    if summary.get("allocation"):
+        from solver.allocation_report import headline
+
+        out.print(f"分配规则 allocation: {headline(summary['allocation'])}", markup=False)
     for extra in extras:
         head = extra.summary.get("headline")
         if head:
