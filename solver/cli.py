@@ -223,7 +223,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
           time_limit: float | None) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
-    Writes plan.csv, cells.csv, counts.csv, tables/表6…表9 (CSV), plan.xlsx and summary.json.
+    Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
+    summary.json (and roles.csv when the scenario's allocation rules give pharmacy roles).
     Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
     4 no plan found; 5 plan written but the residual check failed.
 
