@@ -22,7 +22,7 @@ Sets and data (besides those of :mod:`models.site`)
   number of holders county :math:`c` needs (张掖 四(二): one 门诊慢特病统筹药店 per 30,000–50,000
   urban residents, more in sparse areas; at least one 双通道药店 per county).
 * :math:`O \subseteq \{(c,k)\}` over-configured counties (designated in :math:`t_0` more than the
-  last target); :math:`P_{ckt}` their planned exits in :math:`t` (表6/表7's exit figure unless
+  last target, among the counties the scenario names); :math:`P_{ckt}` their planned exits in :math:`t` (表6/表7's exit figure unless
   the scenario gives one); :math:`Y \subseteq Z` blind-spot applicants, left out of (15) when
   ``green_channel`` is set (七(三) 对服务覆盖盲区开辟准入"绿色通道").
 * :math:`F^R, F^S, F^C \subseteq F^A` applicants tagged remote (a blind spot or a rural cell:
@@ -83,9 +83,10 @@ the admission alone would pay for churn — admit, exit again, admit the next �
 exceeds the two churn costs (10); on :math:`x_{fT}` an admission that exits again earns
 nothing. Like (8f), a bonus also favours a swap (an exit for a tagged applicant's admission)
 within the exit limits. (8i) 50 beats any difference of two reviews (60–100): blind-spot and
-remote-township applicants are taken first (优先受理). (8j) 20 is a head start in the public review (经审核可优先纳入公开评议),
-not a guaranteed place. (8k) 10 is an encouragement (鼓励连锁化), a tie-breaker worth ten review
-points. Each term is left out when nobody carries its tag.
+remote-township applicants are taken first (优先受理). (8j) 20 is a head start in the public
+review (经审核可优先纳入公开评议), not a guaranteed place. (8k) 10 is an encouragement
+(鼓励连锁化), a tie-breaker worth ten review points. Each term is left out when nobody carries
+its tag.
 
 Elastic form: (14b) role_low gets a slack (family ``role``, 100 per missing holder) so that
 :mod:`solver.explain` can name a county that cannot staff a role; (13) and (15) get none.
@@ -101,7 +102,7 @@ from models.site import SiteModel, _limit, _Namer
 
 #: roles in the order they are built and written
 ROLES = ("chronic", "dual", "pooling")
-#: priority tags (Facility.favour) → the weight's name in :class:`models.data.Weights`
+#: priority tags (Facility.favour, also the weight's name in Weights) → the objective term
 FAVOURS = {"remote": "8i_remote", "speciality": "8j_speciality", "chain": "8k_chain"}
 
 
