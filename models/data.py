@@ -25,6 +25,12 @@ and empty by default, so that a problem without them (Zhangye) builds exactly th
 * :class:`GateYear` — the fund-risk gate (二(三)1): no non-exempt admission that year;
 * ``Facility.moves_from`` — an address moved across management areas (二(二)): the applicant row
   of the new site, linked to the exit of the old one.
+
+The plans' remaining allocation rules (:mod:`models.allocation`), equally optional and empty by
+default: special zones with an override budget (:class:`ZoneBudget`, ``Facility.zone``, Zhangye
+五(二)2), pharmacy roles (:class:`RoleNeed`, ``Facility.roles``, Zhangye 四(二), Heze 二(二)),
+exits before admissions (:class:`ExitPlan`, Zhangye 五(一)4, 七(三)) and priorities
+(``Facility.favour``, Zhangye 五(一)4, Heze 二(二)).
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ class Facility:
     priority: str = ""
     exempt: str = ""
     moves_from: str = ""
+    zone: str = ""
+    roles: tuple[str, ...] = ()
+    favour: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,41 @@ class GateYear:
 
 
 @dataclass(frozen=True)
+class ZoneBudget:
+    """Special-zone overrides (13) of ``county`` and ``kind`` in ``year``: at most ``admit``
+    admissions of zone applicants beyond the yearly limits (3)/(4), each needing expert approval
+    (五(二)2 经市医保部门组织专家论证并批准，可适当突破规划限制)."""
+
+    county: str
+    kind: Kind
+    year: int
+    admit: int
+
+
+@dataclass(frozen=True)
+class RoleNeed:
+    """How many designated pharmacies of ``county`` hold ``role`` (14) at the end of ``year``
+    (the plan's target year, 四 规划目标): at least ``low``, at most ``high`` (None: no cap)."""
+
+    role: str
+    county: str
+    year: int
+    low: int
+    high: int | None = None
+
+
+@dataclass(frozen=True)
+class ExitPlan:
+    """Exits before admissions (15): in an over-configured county, ``kind`` admits in ``year``
+    only once ``exits`` exits of that year are done (存量退出优先于新增准入)."""
+
+    county: str
+    kind: Kind
+    year: int
+    exits: int
+
+
+@dataclass(frozen=True)
 class Options:
     """Scenario switches.
 
@@ -166,7 +210,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Weights:
-    """Integer objective weights (8a–8e), documented in :mod:`models.site`.
+    """Integer objective weights (8a–8k), documented in :mod:`models.site` and
+    :mod:`models.allocation` (8g–8k).
 
     Integers keep every backend's objective exactly comparable (CP-SAT needs integers).
     """
@@ -178,6 +223,11 @@ class Weights:
     churn: int = 5  # per admission and per exit, so a swap must raise quality by > 2×churn
     spread: int = 3  # per unit of the busiest year's changes in a county and kind (8e)
     priority: int = 50  # per admission of a priority-class applicant, a gain (8f, 二(二) 优先纳入)
+    override: int = 200  # per special-zone admission beyond the yearly limits (8g, 需专家论证)
+    role: int = 1  # times (101 - score) per role holder in the target year (8h, best first)
+    remote: int = 50  # per admission in a blind spot or a remote township, a gain (8i, 五(一)4)
+    speciality: int = 20  # per admission of an urgently needed speciality, a gain (8j, 五(一)4)
+    chain: int = 10  # per admission of a chain pharmacy, a gain (8k, 鼓励连锁化)
 
 
 @dataclass(frozen=True)
@@ -195,6 +245,11 @@ class SiteProblem:
     weights: Weights = field(default_factory=Weights)
     near: tuple[Near, ...] = ()
     gate: tuple[GateYear, ...] = ()
+    zone_budget: tuple[ZoneBudget, ...] = ()
+    roles: tuple[RoleNeed, ...] = ()
+    exit_plan: tuple[ExitPlan, ...] = ()
+    #: (15) leaves admissions in a blind spot (zone ``blind``) out of the rule (七(三) 绿色通道)
+    green_channel: bool = False
 
     @property
     def closed_years(self) -> tuple[int, ...]:

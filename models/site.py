@@ -80,6 +80,19 @@ is built only from data the problem carries, so a problem without it (Zhangye) g
                    Exempt facilities still count in the county targets (2): a forced admission
                    that breaks a cap is reported, not hidden.
 
+The plans' remaining allocation rules, in :mod:`models.allocation` (full formulation there),
+each built only from data the problem carries, so a problem without it gets no row:
+
+(13) zone_override / zone_budget  special zones (张掖 五(二)2): :math:`v_{ft} \le a_{ft}`,
+                   :math:`\sum v_{ft} \le B_{ckt}`; an override admission is left out of (3)
+                   and (4) — it exceeds the yearly limits with expert approval (需专家论证)
+(14) role_x / role_keep / role_low / role_high  pharmacy roles (张掖 四(二), 菏泽 二(二)):
+                   :math:`r_{\rho ft} \le x_{ft}`, kept while designated,
+                   :math:`L_{\rho c} \le \sum_f r_{\rho ft} \le U_{\rho c}`
+(15) exits_done / admit_after  exits before admissions (张掖 五(一)4, 七(三)): an
+                   over-configured county admits in :math:`t` only when its planned exits of
+                   :math:`t` are done
+
 Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in brackets)
 -----------------------------------------------------------------------------------------
 .. math::
@@ -90,6 +103,7 @@ Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in 
         + \sum_{f,t} (w_{churn} - w_{admit}\sigma_f) a_{ft}            \quad(8d)\;[1, 5]
         + w_{spread}\sum_{ck} u_{ck}                                   \quad(8e)\;[3]
         - w_{prio}\!\sum_{f\in F^P,t} a_{ft}                           \quad(8f)\;[50]
+        + (8g)\text{–}(8k)                       \quad\text{(models.allocation)}
 
 (8a) fills blind spots first (优先受理服务盲区): a person-year of coverage outweighs any score
 difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
@@ -100,7 +114,10 @@ the busiest year busier); (8e) spreads change evenly over the years. (8f) admits
 priority classes first (二(二) 可优先纳入): 50 exceeds any difference of two review scores of
 admissible applicants (60–100 in the shipped scenarios), so under a binding quota a qualifying
 priority applicant wins over any other; coverage (8a) still comes first. The term is left out
-when no applicant has a priority class.
+when no applicant has a priority class. (8g) penalises special-zone overrides [200], (8h)
+makes the best-scoring pharmacy the cheapest role holder [1 per point below 101], (8i)–(8k)
+favour remote and blind-spot applicants [50], urgently needed specialities [20] and chain
+pharmacies [10]; :mod:`models.allocation` gives the reasons for each weight.
 
 Elastic form
 ------------
@@ -141,6 +158,9 @@ class SiteModel:
     slack_vars: list[tuple[int, pulp.LpVariable]] = field(default_factory=list)
     # objective term name -> linear expression, for reporting each term after the solve
     terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+    # allocation rules (models.allocation): (facility, year) -> v, (role, facility, year) -> r
+    overrides: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
+    roles: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
 
 
 def _safe(text: str) -> str:
@@ -171,10 +191,13 @@ class _Namer:
 
 def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
     """Build the one linear model of :mod:`models.site` (see its docstring for the maths)."""
+    from models import allocation  # (13)–(15), which build on this module
+
     lp = pulp.LpProblem("dingdian_site_elastic" if elastic else "dingdian_site", pulp.LpMinimize)
     model = define_variables(problem, lp, elastic)
     names = _Namer(problem)
     define_flow(model, names)
+    allocation.define_zone_overrides(model, names)
     define_targets(model, names)
     define_county_quotas(model, names)
     define_street_quotas(model, names)
@@ -186,6 +209,8 @@ def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteMode
     define_gate(model, names)
     define_moves(model, names)
     define_exempt(model, names)
+    allocation.define_roles(model, names)
+    allocation.define_sequencing(model, names)
     define_objective(model, gains, crowd, peaks)
     return model
 
@@ -319,6 +344,9 @@ def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> 
     for q, ids in pairs:
         admits = pulp.lpSum(model.a[fid, q.year] for fid in ids
                             if (fid, q.year) in model.a and fid not in exempt)
+        if model.overrides:  # (13) special-zone overrides are not counted
+            admits = admits - pulp.lpSum(model.overrides[fid, q.year] for fid in ids
+                                         if (fid, q.year) in model.overrides)
         exits = pulp.lpSum(model.e[fid, q.year] for fid in ids)
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
@@ -446,7 +474,7 @@ def define_exempt(model: SiteModel, names: _Namer) -> None:
 
 
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
-    """(8a)–(8e); in the elastic form, the sum of slacks alone."""
+    """(8a)–(8k); in the elastic form, the sum of slacks alone."""
     if model.elastic:
         violation = pulp.lpSum(cost * s for cost, s in model.slack_vars)
         model.lp.setObjective(violation)
@@ -469,5 +497,8 @@ def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     bonus = [v for (fid, _t), v in model.a.items() if fid in priority]
     if bonus:  # (8f) only when some applicant has a priority class
         terms["8f_priority"] = pulp.lpSum(-w.priority * v for v in bonus)
+    from models.allocation import objective_terms
+
+    terms.update(objective_terms(model))  # (8g)–(8k), each only when something carries it
     model.terms = terms
     model.lp.setObjective(pulp.lpSum(terms.values()))

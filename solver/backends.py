@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pulp
 
+from models.allocation import chosen
 from models.data import SiteProblem
 from models.site import SiteModel, build_site_model
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
@@ -96,11 +97,12 @@ def solve_model(
         values, record, unique = _lexicographic(model, backend, objective, values, stages,
                                                 _remaining(time_limit, t0), progress, record)
     solve_seconds = time.perf_counter() - t0
-    designated = terms = None
+    designated = terms = choices = None
     if values is not None and status in (OPTIMAL, FEASIBLE):
         designated = _designated(model, values)
         terms = {name: _value(expr, values) for name, expr in model.terms.items()}
         objective = _value(model.lp.objective, values)
+        choices = chosen(model, values)
     gap = None
     if objective is not None and bound is not None:
         gap = abs(objective - bound) / max(1.0, abs(objective))
@@ -119,6 +121,7 @@ def solve_model(
         message=message,
         stages=tuple(record),
         unique=unique,
+        choices=choices or {},
     )
 
 

@@ -252,7 +252,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
     summary.json; with the allocation rules (rules: in the scenario) also street_split.csv
     (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
-    density index).
+    density index), and roles.csv when the scenario's allocation rules give pharmacy roles.
     Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
     4 no plan found; 5 plan written but the residual check failed.
 
@@ -311,7 +311,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
         from solver.verify import check_plan
 
-        plan = outputs.plan_frame(sc.facilities, result.designated)
+        plan = outputs.plan_frame(sc.facilities, result.designated, result.choices)
         violations = check_plan(plan, sc)
         extras = _plan_extras(ctx, sc, backend, time_limit, out)
         extras += _rule_extras(ctx, sc, plan, extras)
@@ -350,6 +350,10 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
     out.print(f"输出 output: {path} ({', '.join(written)})", markup=False)
     _print_gate(out, sc)
+    if summary.get("allocation"):
+        from solver.allocation_report import headline
+
+        out.print(f"分配规则 allocation: {headline(summary['allocation'])}", markup=False)
     for extra in extras:
         head = extra.summary.get("headline")
         if head:

@@ -54,6 +54,8 @@ def explain_infeasible(problem: SiteProblem, backend: str = "highs",
 def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: int) -> str:
     if family == "target":
         return _target_sentence(p, *key, direction, amount)
+    if family == "role":
+        return _role_sentence(p, *key, amount)
     if family == "cover":
         cell, kind, year = key
         return (f"cell {cell} ({KIND_EN[kind]}): no {KIND_ZH[kind]} left within reach in {year} "
@@ -144,8 +146,14 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
     near = {n.facility: n.others for n in p.near}
     blocked = [f for f in open_applicants
                if any(_never_leaves(p, g) for g in near.get(f.id, ()))]
+    zone_extra = _zone_overrides(p, county, kind, year)
+    admits += zone_extra
+    planned = [e for e in p.exit_plan if (e.county, e.kind) == (county, kind) and e.year <= year]
     if admits < need:
         why = f"the yearly admission limits ({TABLE['county', kind]}) allow at most {admits}"
+        if zone_extra:
+            why = (f"the yearly admission limits ({TABLE['county', kind]}) and {zone_extra} "
+                   f"special-zone override(s) (五(二)2) allow at most {admits}")
     elif closed and open_admits < need:
         why = (f"{_gate_words(p, closed)}, and the admission limits ({TABLE['county', kind]}) "
                f"of the other years allow at most {open_admits}")
@@ -160,6 +168,10 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
                f"bars {len(blocked)} of the {len(open_applicants)} applicants for good: a "
                f"designated {kind} that never exits lies within {metres} m of "
                f"{', '.join(f.id for f in blocked)}")
+    elif planned:
+        figures = ", ".join(f"{e.year} {e.exits}" for e in planned)
+        why = (f"存量退出优先 (五(一)4, 七(三)): a year's admissions wait until its planned exits "
+               f"({figures}) are done, which takes the count below the target")
     elif p.near:
         why = ("exits forced elsewhere (exact exits, coverage) or the 800 m rule (二(二)) "
                "leave too few designated")
@@ -167,6 +179,30 @@ def _target_sentence(p: SiteProblem, county: str, kind: str, year: int, directio
         why = "exits forced elsewhere (exact exits, coverage) leave too few designated"
     return (f"{head} needs {need} net admissions by {year} ({existing} designated in {t0}"
             f"{plus}), {why} — {amount} short")
+
+
+def _zone_overrides(p: SiteProblem, county: str, kind: str, year: int) -> int:
+    """Most special-zone overrides (13) of ``county`` and ``kind`` by ``year``: the budget, at
+    most one per zone applicant."""
+    if p.options.admit_mode == "exact":
+        return 0
+    budget = sum(b.admit for b in p.zone_budget
+                 if (b.county, b.kind) == (county, kind) and b.year <= year)
+    zone = sum(1 for f in p.facilities if (f.county, f.kind) == (county, kind) and f.zone
+               and not f.existing and not f.exempt and f.available_from <= year)
+    return min(budget, zone)
+
+
+def _role_sentence(p: SiteProblem, county: str, role: str, year: int, amount: int) -> str:
+    """A county that cannot staff a pharmacy role (14)."""
+    from solver.scenario_allocation import ROLE_LABELS
+
+    need = next(n for n in p.roles if (n.county, n.role, n.year) == (county, role, year))
+    eligible = [f for f in p.facilities if f.county == county and role in f.roles]
+    return (f"{county} {ROLE_LABELS[role]}: {year} needs at least {need.low} holder(s) among "
+            f"designated eligible pharmacies (compliant, score at least the minimum), "
+            f"{len(eligible)} pharmacies are eligible and the targets and exits leave "
+            f"{need.low - amount} — {amount} short")
 
 
 def _street_exit_capacity(p: SiteProblem, ids, year: int) -> int:

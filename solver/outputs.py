@@ -8,6 +8,7 @@ directory is removed and an earlier ``out_dir`` is left untouched. Files::
     cells.csv      planning cells with the number of designated facilities in reach per year
     counts.csv     designated/admitted/exited per county, street and city, kind and year
     decisions.csv  every admission and exit with the rule and figures behind it
+    roles.csv      (allocation roles) the pharmacies holding each role, per county
     tables/表6_….csv … tables/表9_….csv   the plan's yearly tables (utf-8-sig)
     plan.xlsx      表6–表9 with the plan's merged headings, 规划 (plan.csv), 汇总 (summary)
     summary.json   solver status, objective, coverage, targets, verification
@@ -34,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from models.data import KINDS
+from solver import allocation_report
 from solver import tables as T
 from solver.decisions import decisions_frame
 
@@ -55,11 +57,13 @@ def plan_years(scenario) -> list[int]:
     return [int(cfg.base_year), *(int(y) for y in cfg.years)]
 
 
-def plan_frame(facilities: pd.DataFrame, designated: pd.DataFrame) -> pd.DataFrame:
+def plan_frame(facilities: pd.DataFrame, designated: pd.DataFrame,
+               choices: dict | None = None) -> pd.DataFrame:
     """plan.csv: facility attributes, one 0/1 column per year, then status and flow years.
 
     ``admitted_year``/``exited_year`` are the first year of a 0→1 / 1→0 change (nullable, empty
-    when none).
+    when none). ``choices`` (:attr:`solver.result.SolveResult.choices`) fills the allocation
+    columns (``approval``, ``role_<code>``) when the scenario has allocation rules.
     """
     d, adm, ext = T.flows_wide(facilities, designated)
     fac = facilities.reset_index(drop=True)
@@ -80,6 +84,7 @@ def plan_frame(facilities: pd.DataFrame, designated: pd.DataFrame) -> pd.DataFra
     for col in PLAN_OPTIONAL:
         if col in fac:
             out[col] = fac[col].fillna("").astype(str).to_numpy()
+    allocation_report.plan_columns(out, fac, choices)
     return out
 
 
@@ -347,7 +352,7 @@ def _gate_summary(gate: pd.DataFrame) -> list[dict]:
 
 def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=()) -> None:
     facilities = scenario.facilities
-    plan = plan_frame(facilities, result.designated)
+    plan = plan_frame(facilities, result.designated, result.choices)
     cells_out = cells_frame(scenario.cells, scenario.reach, plan)
     streets = street_order(scenario.quotas)
     counties = list(dict.fromkeys(scenario.targets["county"]))
@@ -360,18 +365,29 @@ def _write_all(tmp: Path, scenario, result, verification, extra_summary, extras=
     more: dict = {e.name: {**e.summary, "violations": list(e.violations)} for e in extras}
     if gate is not None:
         more["fund_gate"] = _gate_summary(gate)
+    problem = getattr(scenario, "problem", None)
+    allocation = allocation_report.summary(plan, problem) if problem is not None else {}
+    if allocation:
+        more["allocation"] = allocation
     summary = summary_dict(scenario, result, cells_out, counts, verification,
                            {**more, **(extra_summary or {})})
     write_csv(tmp / "plan.csv", plan)
     write_csv(tmp / "cells.csv", cells_out)
     write_csv(tmp / "counts.csv", counts)
-    write_csv(tmp / "decisions.csv", decisions_frame(
-        facilities, result.designated, scenario.quotas, scenario.reach, scenario.cells))
+    decisions = decisions_frame(facilities, result.designated, scenario.quotas, scenario.reach,
+                                scenario.cells)
+    if allocation:
+        decisions = allocation_report.annotate_decisions(decisions, plan, problem)
+    write_csv(tmp / "decisions.csv", decisions)
+    sheets = {name: frame for e in extras for name, frame in e.sheets.items()}
+    if problem is not None and problem.roles:
+        roles = allocation_report.roles_frame(plan, problem)
+        write_csv(tmp / "roles.csv", roles)
+        sheets["药店角色 roles"] = roles
     if gate is not None:
         write_csv(tmp / "gate.csv", gate)
     write_tables(tmp / "tables", tables)
     write_extras(tmp, extras)
-    sheets = {name: frame for e in extras for name, frame in e.sheets.items()}
     write_xlsx(tmp / "plan.xlsx", tables, plan, summary, sheets)
     write_summary(tmp / "summary.json", summary)
 

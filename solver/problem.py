@@ -148,13 +148,17 @@ def compile_problem(
     cells: pd.DataFrame,
     reach: dict[tuple[str, str], tuple[str, ...]],
     gate: pd.DataFrame | None = None,
+    allocation=None,
 ) -> SiteProblem:
     """Build the :class:`SiteProblem` from validated scenario tables (see module docstring).
 
     ``config`` is the :class:`solver.scenario_schema.ScenarioConfig`; street quota rows are kept
     only when ``options.street_quotas`` is true. ``gate`` is the fund-gate table
-    (:attr:`solver.scenario.Scenario.gate`), None for no gate.
+    (:attr:`solver.scenario.Scenario.gate`), None for no gate. ``allocation`` is the
+    :class:`solver.scenario_allocation.Allocation` (special zones, roles, sequencing,
+    priorities), None when the scenario has none.
     """
+    al = allocation
     def rule(r, col: str) -> str:
         value = getattr(r, col, "")
         return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
@@ -164,7 +168,10 @@ def compile_problem(
                  existing=r.status == "existing", protected=bool(r.protected),
                  score=int(r.score), available_from=int(r.available_from), cell=str(r.cell_id),
                  priority=rule(r, "priority_class"), exempt=rule(r, "exempt_rule"),
-                 moves_from=rule(r, "moves_from"))
+                 moves_from=rule(r, "moves_from"),
+                 **({} if al is None else {"zone": al.zone.get(str(r.facility_id), ""),
+                                           "roles": al.roles.get(str(r.facility_id), ()),
+                                           "favour": al.favour.get(str(r.facility_id), ())}))
         for r in facilities.itertuples(index=False)
     )
     rules = getattr(config, "rules", None)
@@ -201,4 +208,6 @@ def compile_problem(
         weights=config.to_weights(),
         near=near,
         gate=gate_years(gate),
+        **({} if al is None else {"zone_budget": al.zone_budget, "roles": al.needs,
+                                  "exit_plan": al.exit_plan, "green_channel": al.green_channel}),
     )

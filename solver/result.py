@@ -40,6 +40,9 @@ class SolveResult:
     stages: tuple[dict, ...] = ()
     #: True when stage L3 proved no other plan is as good; None when not certified
     unique: bool | None = None
+    #: decisions beside the designations (models.allocation.chosen): ``overrides`` (facility,
+    #: year) admitted beyond the yearly limits in a special zone, ``roles`` (role, facility, year)
+    choices: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def has_plan(self) -> bool:

@@ -63,6 +63,7 @@ from models.data import KINDS, SiteProblem
 from solver.errors import ScenarioError
 from solver.geometry import check_crs, lonlat_to_xy, project
 from solver.problem import compile_problem, coverage
+from solver.scenario_allocation import facility_columns, prepare
 from solver.scenario_cells import UrbanArea, assign_population, build_cells, facility_cells
 from solver.scenario_io import Table, read_features
 from solver.scenario_schema import (
@@ -245,6 +246,7 @@ def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
              lambda v: f"applicant available from {v}, outside the planning years")
     protected = t.boolean("protected") | cat.isin(cfg.protected_categories)
     exempt, priority, moves = _rule_columns(t, cfg, ids, kind, cat, status)
+    allocation = facility_columns(t, kind)  # compliant, speciality (optional)
     protected = protected | (exempt != "")
     for name, geom in counties.items():  # point in its county outline
         m = (county == name).to_numpy()
@@ -258,6 +260,7 @@ def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
         "county": county, "street": t.df["street"], "lon": lon, "lat": lat, "status": status,
         "score": score, "available_from": avail.astype(np.int64).to_numpy(),
         "protected": protected.astype(bool), "x": x, "y": y,
+        **{k: v.to_numpy() for k, v in allocation.items()},
     }).reset_index(drop=True)
     if has_rules:  # Heze: which rule exempted each facility, its priority class, its move
         rules = cfg.rules
@@ -427,8 +430,10 @@ def load_scenario(path: str | Path) -> Scenario:
     gate = _fund(files["fund"], cfg) if files.get("fund") is not None else None
     quotas, split = derive_street_quotas(cfg.rules, quotas, cells, urban, res.error,
                                          len(cfg.overrides.street_quotas))
+    allocation = prepare(cfg, res.file_of(("allocation",)).name, facilities, cells, targets,
+                         quotas)
     problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
-                              gate=gate if cfg.rules.fund_gate else None)
+                              gate=gate if cfg.rules.fund_gate else None, allocation=allocation)
     warnings += _warnings(facilities, targets, cfg.base_year)
     return Scenario(path=res.anchor, config=cfg, facilities=facilities, cells=cells,
                     reach=reach, counties=counties, quotas=quotas, targets=targets,

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from models.data import Options, Weights
 from solver.errors import ScenarioError
+from solver.scenario_allocation import AllocationConfig
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -254,6 +255,9 @@ class ScenarioConfig(BaseModel):
     options: OptionsConfig = OptionsConfig()  # type: ignore[valid-type]
     weights: WeightsConfig = WeightsConfig()  # type: ignore[valid-type]
     rules: RulesConfig = RulesConfig()
+    #: the plans' remaining allocation rules (special zones, pharmacy roles, sequencing,
+    #: priorities), all off unless given: see solver.scenario_allocation
+    allocation: AllocationConfig = AllocationConfig()
     #: optional planners beside the site model, each a YAML file of its own (relative path):
     #: hospital beds (:mod:`solver.beds_plan`) and long-term-care institutions
     #: (:mod:`solver.nursing_plan`)

@@ -27,7 +27,14 @@ and the rules of the Heze plan, when the scenario has them:
 11. moves (二(二)): from its application year on, the new address is admitted exactly in the year
     the old one exits;
 12. exempt facilities (二(三)2, 二(三)3, 2025-03-01) are admitted in their application year and
-    never exit; their admissions are not counted in the quotas (3), (4).
+    never exit; their admissions are not counted in the quotas (3), (4);
+
+and the allocation rules (:mod:`solver.allocation_report`), when the scenario has them:
+
+13. special-zone overrides (plan.csv's ``approval``) are admissions of zone applicants within
+    each county's budget, not counted in (3), (4);
+14. role holders (``role_<code>``) are designated, eligible, and as many as each county needs;
+15. an over-configured county admits only in years whose planned exits are done.
 
 The facility attributes of these rules (``exempt_rule``, ``moves_from``) are read from the
 plan's own columns when it has them, else from the scenario's problem.
@@ -40,6 +47,7 @@ import pandas as pd
 
 from models.data import SiteProblem
 from models.site import street_rest_quotas
+from solver import allocation_report
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -131,8 +139,9 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     moves_from = _rule_column(plan, problem, "moves_from", "moves_from")
 
     # 3, 4 quotas (and 4 rest: a county's facilities outside its planned streets); admissions
-    # exempt from the plan (12) are not counted
-    flows = _flows(plan, exempt)
+    # exempt from the plan (12) or special-zone overrides (13, plan.csv's approval) are not
+    # counted
+    flows = _flows(plan, exempt | allocation_report.override_mask(plan))
     checks: list[tuple[int, str, pd.DataFrame, object]] = []
     for q in problem.quotas:
         if q.level == "county":
@@ -169,6 +178,7 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
         out.append(f"7 protected: {fid} is protected but exits")
 
     out += _heze_residuals(plan, problem, d, exempt, moves_from, by_id)
+    out += allocation_report.residuals(plan, problem, d)  # 13–15
     return out
 
 

@@ -32,6 +32,7 @@ from models.data import (
     Target,
     Weights,
 )
+from solver.allocation_report import plan_columns
 from solver.backends import BACKENDS, solve
 from solver.explain import explain_infeasible
 from solver.result import INFEASIBLE, OPTIMAL, SolveResult
@@ -99,7 +100,15 @@ def plan_frame(result: SolveResult, problem: SiteProblem) -> pd.DataFrame:
         for year in d.columns:
             row[str(year)] = int(d.loc[f.id, year])
         rows.append(row)
-    return pd.DataFrame(rows)
+    plan = pd.DataFrame(rows)
+    # the allocation columns (approval, role_<code>) as solver.outputs writes them
+    fac = pd.DataFrame(index=range(len(problem.facilities)))
+    if problem.zone_budget:
+        fac["special_zone"] = [f.zone for f in problem.facilities]
+    if problem.roles:
+        fac["role_eligible"] = [";".join(f.roles) for f in problem.facilities]
+    plan_columns(plan, fac, result.choices)
+    return plan
 
 
 def solve_verified(problem: SiteProblem, backend: str, tmp_path: Path) -> SolveResult:

@@ -41,12 +41,16 @@ def read_plan(out: Path) -> pd.DataFrame:
 
 
 def flows(plan: pd.DataFrame) -> pd.DataFrame:
+    """Admissions and exits per facility and year; ``override``: the admission is a special-zone
+    override (plan.csv's approval 需专家论证, 五(二)2), outside the yearly limits."""
     d = plan[YEARS].to_numpy()
+    override = (plan["approval"] != "").to_numpy() if "approval" in plan else False
     rows = []
     for j, year in enumerate(YEARS[1:], start=1):
         step = d[:, j] - d[:, j - 1]
         rows.append(plan[["facility_id", "kind", "county", "street"]].assign(
-            year=int(year), admitted=(step > 0).astype(int), exited=(step < 0).astype(int)))
+            year=int(year), admitted=((step > 0) & ~override).astype(int),
+            exited=(step < 0).astype(int), override=((step > 0) & override).astype(int)))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -80,6 +84,25 @@ def test_yearly_limits_of_tables_6_to_9_hold(solved, level, file):
         assert adm <= q.admit and ext <= q.exit, key
 
 
+def test_special_zone_overrides_and_roles(solved):
+    # 五(二)2: admissions beyond the limits only for zone applicants, at most 1 per county and
+    # year (the scenario's budget), each marked 需专家论证; 四(二): the 2030 role holders.
+    import yaml
+
+    cfg = yaml.safe_load((ZHANGYE / "scenario.yaml").read_text(encoding="utf-8"))["allocation"]
+    plan = read_plan(solved)
+    over = plan[plan["approval"] != ""]
+    assert len(over) > 0 and (over["special_zone"] != "").all()
+    assert over["approval"].str.startswith("需专家论证").all()
+    per = flows(plan).groupby(["county", "kind", "year"])["override"].sum()
+    assert per.max() <= cfg["zones"]["budget_per_year"]
+    roles = pd.read_csv(solved / "roles.csv", keep_default_na=False)
+    n = roles.groupby(["县区 county", "角色 role"]).size()
+    assert (n.xs("双通道药店 dual channel", level=1) == 1).all() and len(n) == 12
+    held = plan.set_index("facility_id").loc[roles["机构编码 facility_id"]]
+    assert (held["2030"] == 1).all()
+
+
 def test_protected_never_exit_and_paths_are_valid(solved):
     plan = read_plan(solved)
     d = plan[YEARS].to_numpy()
@@ -101,6 +124,7 @@ def test_must_cover_cells_covered_every_year_from_geometry(solved):
 
 def test_tables_agree_with_plan(solved):
     f = flows(read_plan(solved))
+    f["admitted"] += f["override"]  # the tables count every admission, approved ones too
     table7 = pd.read_csv(next((solved / "tables").glob("表7_*.csv")), encoding="utf-8-sig")
     row = table7.set_index("区域").loc["甘州区"]
     ganzhou = f[(f["county"] == "甘州区") & (f["kind"] == "pharmacy")].groupby("year").sum()
@@ -193,7 +217,7 @@ def test_decisions_explain_every_admission_and_exit(solved):
     f = flows(plan)
     dec = pd.read_csv(solved / "decisions.csv", dtype={"street": str, "cells_filled": str},
                       keep_default_na=False)
-    made = f[(f.admitted == 1) | (f.exited == 1)]
+    made = f[(f.admitted == 1) | (f.exited == 1) | (f.override == 1)]
     assert len(dec) == len(made)
     assert set(zip(dec.facility_id, dec.year, strict=True)) == set(
         zip(made.facility_id, made.year, strict=True))

@@ -60,7 +60,7 @@ def test_proven_optimal_and_verified(backend, exact):
     sc = scenario()
     r = solved(backend, exact)
     assert r.status == OPTIMAL and r.gap is not None and r.gap < 1e-9
-    plan = plan_frame(sc.facilities, r.designated)
+    plan = plan_frame(sc.facilities, r.designated, r.choices)
     problem = published(sc.problem) if exact else sc.problem
     assert check_plan(plan, dataclasses.replace(sc, problem=problem)) == []
     got = plan.groupby(["county", "kind"])[["2028", "2030"]].sum()
@@ -126,7 +126,7 @@ def test_published_switch_reproduces_tables_6_to_9(backend):
         mine = mine.loc[theirs.index, theirs.columns].astype(int)
         pd.testing.assert_frame_equal(mine, theirs.astype(int), check_names=False)
     # 肃南县: 6 pharmacies, 15 exits published, so admitted pharmacies exit again.
-    plan = plan_frame(sc.facilities, r.designated)
+    plan = plan_frame(sc.facilities, r.designated, r.choices)
     sunan = plan[(plan.county == "肃南县") & (plan.kind == "pharmacy")]
     admitted_then_exited = sunan[sunan.admitted_year.notna() & sunan.exited_year.notna()]
     assert len(admitted_then_exited) >= 15 - 6

@@ -76,7 +76,11 @@ CENTRES = {  # (lat, lon), reference/geo/SOURCES.md
 URBAN_SHARE = 0.7
 APPLICANT_FACTOR = 2.5
 COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat", "status",
-           "score", "available_from", "protected"]
+           "score", "available_from", "protected", "compliant", "speciality"]
+#: the allocation columns (compliant, speciality) draw from a generator of their own, after every
+#: other value, so that adding them left every earlier column byte for byte as it was
+ATTRIBUTE_SEED = 2031
+SPECIALITIES = ("psychiatric", "children", "nursing")
 WORD = {"clinic": "诊所", "community_health_centre": "社区卫生服务中心",
         "village_clinic": "村卫生室", "chain_pharmacy": "连锁药店", "single_pharmacy": "单体药店"}
 
@@ -323,7 +327,14 @@ def _app(world, p, kind, category, county, street, year, urban) -> dict:
 
 
 def render(rows: list[dict]) -> str:
-    """IDs, names and CSV text (existing clinics, pharmacies, then applicants)."""
+    """IDs, names and CSV text (existing clinics, pharmacies, then applicants).
+
+    The allocation columns (solver.scenario_allocation), drawn in output order from
+    ``default_rng(ATTRIBUTE_SEED)``: ``compliant`` for pharmacies, 0 with probability 5 %
+    (资质合规, the roles' eligibility; blank for clinics), and ``speciality`` for clinic
+    applicants, one of ``SPECIALITIES`` with probability 12 % (精神、儿童、护理类急需资源,
+    五(一)4), blank otherwise.
+    """
     corder = {c: i for i, c in enumerate(COUNTIES)}
     sorder = {s: i for i, s in enumerate([*GZ_CLINICS, ""])}
     catorder = {c: i for i, c in enumerate(WORD)}
@@ -349,13 +360,19 @@ def render(rows: list[dict]) -> str:
             seq[key] = seq.get(key, 0) + 1
             r["name"] = f"{r['county']}{place}{word}{seq[key]:03d}"
             out.append(r)
+    attr = np.random.default_rng(ATTRIBUTE_SEED)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for r in out:
+        compliant = int(attr.random() >= 0.05) if r["kind"] == "pharmacy" else ""
+        speciality = ""
+        if r["kind"] == "clinic" and r["status"] == "applicant" and attr.random() < 0.12:
+            speciality = SPECIALITIES[int(attr.integers(0, len(SPECIALITIES)))]
         w.writerow([r["facility_id"], r["name"], r["kind"], r["category"], r["county"],
                     r["street"], f"{r['ll'][0]:.6f}", f"{r['ll'][1]:.6f}", r["status"],
-                    r["score"], "" if r["year"] is None else r["year"], int(r["protected"])])
+                    r["score"], "" if r["year"] is None else r["year"], int(r["protected"]),
+                    compliant, speciality])
     return buf.getvalue()
 
 
