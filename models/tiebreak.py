@@ -24,7 +24,10 @@ each solved by the same backend on the same PuLP model:
      Among equally good plans, a designation-year of a worse-ranked facility costs more, and
      more in an early year. So the lower-scored facility exits
      first (末位淘汰), the better-reviewed applicant is admitted first, and when an admitted
-     pharmacy must exit again the better one stays the earlier year. The weight is not separable
+     pharmacy must exit again the better one stays the earlier year. The allocation rules'
+     choices (:mod:`models.allocation`: role holders :math:`r_{fkt}`, special-zone overrides
+     :math:`o_{ft}`) get the same weights :math:`\rho_f\mu_t`, so the better-ranked pharmacy
+     holds a role and ties among them are broken too. The weight is not separable
      into a facility part plus a year part (:math:`\rho_f\mu_t`), so swapping the years of two
      facilities of different ranks changes :math:`\tau`; a separable weight would tie.
 
@@ -70,10 +73,13 @@ def tie_break_expression(model: SiteModel) -> pulp.LpAffineExpression:
     """:math:`\\tau(x)` of (L2); designations fixed by the data (constants) are left out."""
     p = model.problem
     rank, mu = tie_break_ranks(p), year_weights(p)
-    return pulp.LpAffineExpression(
-        [(model.x[f.id, t], rank[f.id] * mu[t]) for f in p.facilities for t in p.years
-         if not isinstance(model.x[f.id, t], int)]
-    )
+    terms = [(model.x[f.id, t], rank[f.id] * mu[t]) for f in p.facilities for t in p.years
+             if not isinstance(model.x[f.id, t], int)]
+    # the allocation rules' own choices (models.allocation): who holds a role, who is admitted
+    # on a special-zone override — the same order, so they are unique too
+    terms += [(v, rank[fid] * mu[t]) for (fid, t), v in model.overrides.items()]
+    terms += [(v, rank[fid] * mu[t]) for (_role, fid, t), v in model.roles.items()]
+    return pulp.LpAffineExpression(terms)
 
 
 def hold_objective(model: SiteModel, objective: pulp.LpAffineExpression, optimum: float) -> None:

@@ -80,6 +80,8 @@ def _same_plan(backends, exact):
     for b in backends[1:]:
         diff = (plans[b] != first).any(axis=1)
         assert not diff.any(), (b, list(first.index[diff])[:10])
+        # the allocation rules' choices (role holders, special-zone overrides) are unique too
+        assert solved(b, exact, True).choices == solved(backends[0], exact, True).choices
     return first
 
 
