@@ -100,19 +100,17 @@ def test_exit_scale_becomes_quota_overrides(small):
 
 
 # --------------------------------------------------------------------------- the API
-def test_sweep_runs_writes_and_every_rule_holds(small, base_objective, tmp_path):
+def test_sweep_runs_writes_and_every_rule_holds(small, tmp_path):
     out = tmp_path / "sweep"
-    runs = [{"name": "base"}, {"name": "gt_x0.3", "exit_scale.高台县.pharmacy": 0.3},
+    runs = [{"name": "gt_x0.3", "exit_scale.高台县.pharmacy": 0.3},
             {"name": "gt_x0.2", "exit_scale.高台县.pharmacy": 0.2}]
     frame = sweep(small, runs, out, workers=2).set_index("run")
-    assert frame["status"].to_dict() == {"base": "optimal", "gt_x0.3": "optimal",
-                                         "gt_x0.2": "infeasible"}
-    assert frame.loc["base", "objective"] == pytest.approx(base_objective)
+    assert frame["status"].to_dict() == {"gt_x0.3": "optimal", "gt_x0.2": "infeasible"}
     assert "the 2028 target 71 needs 7 exits" in frame.loc["gt_x0.2", "explanation"]
     assert "allow at most 4 — 3 short" in frame.loc["gt_x0.2", "explanation"]
-    assert sorted(p.name for p in out.iterdir()) == ["base", "gt_x0.3", "sweep.csv",
+    assert sorted(p.name for p in out.iterdir()) == ["gt_x0.3", "sweep.csv",
                                                     "sweep_counts.csv", "variants"]
-    assert pd.read_csv(out / "sweep.csv")["run"].tolist() == ["base", "gt_x0.3", "gt_x0.2"]
+    assert pd.read_csv(out / "sweep.csv")["run"].tolist() == ["gt_x0.3", "gt_x0.2"]
     # the scaled run, recomputed from its plan.csv alone
     plan = pd.read_csv(out / "gt_x0.3" / "plan.csv", dtype={"street": str},
                        keep_default_na=False)
@@ -131,13 +129,13 @@ def test_sweep_runs_writes_and_every_rule_holds(small, base_objective, tmp_path)
     assert summary["sweep"]["settings"] == {"name": "gt_x0.3", "exit_scale.高台县.pharmacy": 0.3}
     # the counts of every run with a plan, and the variant file that repeats the run
     counts = pd.read_csv(out / "sweep_counts.csv", dtype={"street": str}, keep_default_na=False)
-    assert set(counts["run"]) == {"base", "gt_x0.3"}
+    assert set(counts["run"]) == {"gt_x0.3"}
     variant = load_scenario(out / "variants" / "gt_x0.3.yaml")
     assert variant.config.name == "zhangye-small-gt_x0.3"
 
 
 # --------------------------------------------------------------------------- the CLI
-def test_cli_sweep_file_with_a_grid_and_runs(small, tmp_path):
+def test_cli_sweep_file_with_a_grid_and_runs(small, base_objective, tmp_path):
     spec = tmp_path / "sweep.yaml"
     spec.write_text(yaml.safe_dump({
         "scenario": str(small), "solver": "highs",
@@ -152,6 +150,7 @@ def test_cli_sweep_file_with_a_grid_and_runs(small, tmp_path):
     assert frame["run"].tolist() == ["001_radius=800", "002_radius=1060.82", "sunan_no_exit"]
     assert frame["status"].tolist() == ["optimal", "optimal", "infeasible"]
     assert frame["radius"].tolist()[:2] == [800, 1060.82]
+    assert frame.loc[1, "objective"] == pytest.approx(base_objective)  # the shipped radius
     assert not any(p.is_dir() and p.name != "variants" for p in out.iterdir())  # --no-plans
     # 肃南县 has 6 pharmacies and a 2028 target of 3: with no exit allowed, 3 short
     assert "肃南县 定点零售药店 (pharmacies): the 2028 target 3 needs 3 exits" in \
