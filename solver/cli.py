@@ -367,7 +367,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         terms = "  ".join(f"{k} {v:,.0f}" for k, v in result.objective_terms.items())
         out.print(f"目标分项 objective terms: {terms}")
     if decomposed is not None:
-        out.print(f"分解 decomposed: {len(decomposed.parts)} parts on {decomposed.engine}"
+        n = len(decomposed.parts)
+        out.print(f"分解 decomposed: {n} part{'' if n == 1 else 's'} on {decomposed.engine}"
                   + (f" ({decomposed.workers} workers)" if decomposed.workers > 1 else "")
                   + f": wall {decomposed.wall_seconds:.1f}s, summed "
                   f"{result.build_seconds + result.solve_seconds:.1f}s", markup=False)

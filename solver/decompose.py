@@ -234,14 +234,18 @@ def solve_parts(problem: SiteProblem, backend: str = "highs", time_limit: float 
     say = progress or (lambda _msg: None)
     groups = components(problem)
     engine, n = describe(scheduler, workers, len(groups))
-    say(f"decomposed into {len(groups)} independent parts; solving with {backend} on "
-        f"{engine}" + (f" ({n} workers)" if n > 1 else ""))
+    say(f"decomposed into {_parts(len(groups))}; solving with {backend} on {engine}"
+        + (f" ({n} workers)" if n > 1 else ""))
     t0 = time.perf_counter()
     tasks = [(sub, backend, time_limit, kwargs) for sub in split(problem, groups)]
     results = run_all(_solve_part, tasks, workers=workers, scheduler=scheduler)
     wall = time.perf_counter() - t0
     return Decomposed(result=merge(problem, results), parts=tuple(zip(groups, results, strict=True)),
                       engine=engine, workers=n, wall_seconds=wall)
+
+
+def _parts(n: int) -> str:
+    return f"{n} independent part" + ("" if n == 1 else "s")
 
 
 def solve_decomposed(problem: SiteProblem, backend: str = "highs",

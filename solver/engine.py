@@ -36,6 +36,7 @@ PRELOAD = ["solver.backends", "solver.decompose", "solver.sweep"]
 CONNECT_TIMEOUT = "10s"
 #: the words written to summaries and printed: which engine ran the tasks
 LOCAL_POOL = "process pool"
+IN_PROCESS = "this process"
 
 
 class EngineError(RuntimeError):
@@ -54,7 +55,7 @@ def describe(scheduler: str | None, workers: int | None, tasks: int) -> tuple[st
     """``(engine words, workers)`` that :func:`run_all` will use for ``tasks`` tasks."""
     if scheduler is None:
         n = min(workers or default_workers(), max(1, tasks))
-        return ("in-process" if n <= 1 else LOCAL_POOL), n
+        return (IN_PROCESS if n <= 1 else LOCAL_POOL), n
     if scheduler == "local":
         return "dask LocalCluster", min(workers or default_workers(), max(1, tasks))
     return f"dask {scheduler}", 0
