@@ -17,16 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_INPUT, EXIT_NO_PLAN, EXIT_UNVERIFIED, EXIT_INTERRUPTED = 2, 4, 5, 130
 SHOWN = {"status": "状态 status", "objective": "目标值 objective",
          "exited_clinic": "诊所退出 clinic exits", "exited_pharmacy": "药店退出 pharmacy exits",
          "coverage_{last}_clinic": "诊所覆盖 clinic coverage",
          "coverage_{last}_pharmacy": "药店覆盖 pharmacy coverage", "seconds": "秒 s"}
-
-
-def _fail(ctx: click.Context, message: str, code: int) -> None:
-    click.echo("error: " + " ".join(str(message).split()), err=True)
-    ctx.exit(code)
 
 
 def _is_sweep_file(path: Path) -> bool:
@@ -110,6 +104,7 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
       dingdian sweep scenarios/zhangye --set exit_scale.甘州区.pharmacy=0.8,1,1.2 --out out/s2
       dingdian sweep my_sweep.yaml --out out/s3 --scheduler local --workers 2
     """
+    from solver.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_NO_PLAN, EXIT_UNVERIFIED, _fail
     from solver.engine import EngineError
     from solver.errors import ScenarioError
     from solver.result import INFEASIBLE, OPTIMAL
