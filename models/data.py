@@ -195,6 +195,11 @@ class SiteProblem:
     weights: Weights = field(default_factory=Weights)
     near: tuple[Near, ...] = ()
     gate: tuple[GateYear, ...] = ()
+    #: tie-break ranks (:func:`models.tiebreak.tie_break_ranks`) given from outside, as
+    #: ``(facility id, rank)``: a sub-problem of :mod:`solver.decompose` carries the whole
+    #: problem's ranks, so its tie-break (L2) agrees with the monolithic one. Empty: the
+    #: facilities are ranked within this problem.
+    ranks: tuple[tuple[str, int], ...] = ()
 
     @property
     def closed_years(self) -> tuple[int, ...]:

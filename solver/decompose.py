@@ -28,10 +28,19 @@ and a plan is optimal if and only if each component's part is optimal for its su
 The merged result adds the parts: objective :math:`\sum_c z_c`, bound :math:`\sum_c b_c` (a
 sum of lower bounds is a lower bound), the objective terms term by term, the model sizes;
 its status is the worst part's (one infeasible part makes the whole problem infeasible, one
-part without a plan leaves no plan). The same holds for any later lexicographic stage whose
-objective is again a sum over facilities: the whole is at its optimum only when every part
-is. Where the optimum is not unique, the parts may pick another of the equally good plans
-than the monolithic solve (the objectives are equal, the plans may differ).
+part without a plan leaves no plan).
+
+The lexicographic stages of :mod:`models.tiebreak` split the same way. (L1) holds the
+objective at the optimum :math:`z^* = \sum_c z_c^*`; since :math:`z_c \ge z_c^*` for every part,
+:math:`z \le z^*` holds exactly when every part is at its own optimum, so the set of optimal
+plans is the product of the parts' sets. (L2) minimises
+:math:`\tau = \sum_{f,t} \rho_f \mu_t x_{ft}`, a sum over facilities, over that product: its
+minimum is the sum of the parts' minima, and the plan is unique exactly when every part's is.
+For this each part carries the *whole* problem's ranks :math:`\rho_f` (``SiteProblem.ranks``):
+ranks counted within a part would weigh two of its facilities in another ratio and could
+break a tie the other way. (L3)'s distance is a sum over facility-years as well. So where
+(L2) leaves one plan (as (L3) certifies), the decomposed plan is the monolithic plan, not just
+an equally good one; with ``unique=False`` the two may pick different optimal plans.
 
 A county with no facility (only constant rows: a target of 0, a quota nobody can use) joins
 the first component, and so do quota rows of a street that holds no facility.
@@ -50,6 +59,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from models.data import SiteProblem
+from models.tiebreak import tie_break_ranks
 from solver import backends
 from solver.engine import describe, run_all
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
@@ -118,11 +128,14 @@ def split(problem: SiteProblem, groups: list[tuple[str, ...]] | None = None) -> 
         return part_of.get(county, 0)
 
     _check_groups(problem, part_of)
+    ranks = tie_break_ranks(problem)
     out = []
     for i in range(len(groups)):
+        facilities = tuple(f for f in problem.facilities if part_of[f.county] == i)
         out.append(dataclasses.replace(
             problem,
-            facilities=tuple(f for f in problem.facilities if part_of[f.county] == i),
+            facilities=facilities,
+            ranks=tuple((f.id, ranks[f.id]) for f in facilities),
             targets=tuple(t for t in problem.targets if part_of[t.county] == i),
             quotas=tuple(q for q in problem.quotas if quota_part(q) == i),
             cover=tuple(c for c in problem.cover if part_of[c.county] == i),
@@ -204,6 +217,8 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
         for name, value in r.objective_terms.items():
             terms[name] = terms.get(name, 0.0) + value
     messages = list(dict.fromkeys(r.message for r in results if r.message))
+    uniques = [r.unique for r in results]
+    unique = None if None in uniques else all(uniques)
     return SolveResult(
         backend=results[0].backend,
         status=status,
@@ -217,7 +232,30 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
         designated=designated,
         objective_terms=terms if designated is not None else {},
         message="; ".join(messages),
+        stages=_merge_stages(results),
+        unique=unique,
     )
+
+
+def _merge_stages(results: list[SolveResult]) -> tuple[dict, ...]:
+    """The lexicographic stages every part ran, added up: objective and bound summed (each
+    stage's objective is a sum over facilities, so over parts), seconds summed, worst status."""
+    names = [st["stage"] for st in results[0].stages]
+    out = []
+    for name in names:
+        rows = [next((st for st in r.stages if st["stage"] == name), None) for r in results]
+        if any(row is None for row in rows):
+            break
+
+        def total(key, rows=rows):
+            values = [row[key] for row in rows]
+            return None if any(v is None for v in values) else float(sum(values))
+
+        out.append({"stage": name,
+                    "status": min((row["status"] for row in rows), key=STATUS_ORDER.index),
+                    "objective": total("objective"), "bound": total("bound"),
+                    "seconds": round(sum(row["seconds"] for row in rows), 3)})
+    return tuple(out)
 
 
 def solve_parts(problem: SiteProblem, backend: str = "highs", time_limit: float | None = None,

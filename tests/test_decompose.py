@@ -23,7 +23,6 @@ cell's row would name a facility of the other part: the split refuses (ValueErro
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +44,7 @@ from model_cases import (
 )
 
 from models.data import GateYear, Near
+from models.tiebreak import tie_break_ranks
 from solver.backends import solve
 from solver.decompose import components, merge, solve_decomposed, solve_parts, split
 from solver.engine import EngineError, run_all
@@ -87,6 +87,19 @@ def test_independent_counties_are_two_components_and_split_keeps_every_row():
         (county,) = {f.county for f in s.facilities}
         assert {t.county for t in s.targets} == {county}
         assert {q.area for q in s.quotas} == {county}
+
+
+def test_parts_carry_the_whole_problems_tie_break_ranks():
+    """Ranked within 乙县 alone, q3 (85) would be 1st; in the whole problem p2 (90) is 1st and
+    q3 2nd: each part keeps the whole problem's ranks, so its tie-break (L2) weighs its
+    facilities as the monolithic solve does."""
+    p = two_counties()
+    whole = tie_break_ranks(p)
+    assert whole == {"p2": 1, "q3": 2, "q1": 3, "p1": 4, "q2": 5}
+    for part in split(p):
+        assert tie_break_ranks(part) == {f.id: whole[f.id] for f in part.facilities}
+    yi = next(part for part in split(p) if part.facilities[0].county == YI)
+    assert tie_break_ranks(dataclasses.replace(yi, ranks=()))["q3"] == 1
 
 
 @pytest.mark.parametrize("rule", ["cover", "crowd", "near", "move"])
@@ -196,6 +209,21 @@ def test_gate_split_per_part_forces_admissions_into_the_open_year():
     assert solve_decomposed(closed, "highs", workers=1).status == INFEASIBLE
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_certified_unique_in_every_part_is_unique_as_a_whole(backend):
+    """With the certificate (L3) each part proves its plan the only optimal one, so the whole
+    plan is unique; the stages add up (L1: 68 + 136 = 204; L3 distance 0)."""
+    p = two_counties()
+    dec = solve_parts(p, backend, workers=1, certify=True)
+    assert all(r.unique is True for _, r in dec.parts)
+    r = dec.result
+    assert r.unique is True
+    assert [st["stage"] for st in r.stages] == ["L1", "L2", "L3"]
+    assert r.stages[0]["objective"] == pytest.approx(204)
+    assert r.stages[2]["objective"] == pytest.approx(0)
+    assert exits(r) == {"p1": 2025, "q1": 2025, "q2": 2025}
+
+
 def test_merge_adds_the_parts():
     p = two_counties()
     parts = [solve(s, "highs") for s in split(p)]
@@ -239,17 +267,14 @@ def test_unreachable_dask_scheduler_is_one_line(monkeypatch):
 
 # --------------------------------------------------------------------------- the real scenario
 ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye" / "scenario.yaml"
-#: the lexicographic tie-break (models.tiebreak) makes the optimal plan unique; without it,
-#: equally good plans may differ between the monolithic and the decomposed solve
-TIE_BREAK = "unique" in inspect.signature(solve).parameters
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_zhangye_decomposed_equals_monolithic(backend):
     """Four parts (临泽县+甘州区, 山丹县+民乐县, 肃南县, 高台县); the same optimum, −4,166,322,
-    and with the tie-break the same plan (measured on all three backends: 0 facilities differ;
-    without it, 271 of 2,067 facilities differ on HiGHS between equally good plans)."""
+    and, with the tie-break (L2, on by default), the same plan. (With ``unique=False`` 271 of
+    2,067 facilities differ on HiGHS between equally good plans.)"""
     sc = load_scenario(ZHANGYE)
     mono = solve(sc.problem, backend)
     dec = solve_parts(sc.problem, backend, workers=2)
@@ -259,14 +284,13 @@ def test_zhangye_decomposed_equals_monolithic(backend):
     assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-4_166_322)
     assert dec.result.bound == pytest.approx(mono.objective)
     assert check_plan(written_plan(sc.facilities, dec.result.designated), sc) == []
-    if TIE_BREAK:
-        pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
+    pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
 
 
 @pytest.mark.slow
 def test_heze_decomposed_equals_monolithic():
     """Heze's rules across parts: the 800 m rule and moves couple counties (4 parts), the fund
-    gate splits. The same optimum, −21,700,703, and the decomposed plan passes every check."""
+    gate splits. The same optimum, −21,700,703, the same plan, and it passes every check."""
     sc = load_scenario(ZHANGYE.parents[1] / "heze" / "scenario.yaml")
     mono = solve(sc.problem, "highs")
     dec = solve_parts(sc.problem, "highs", workers=2)
@@ -274,5 +298,4 @@ def test_heze_decomposed_equals_monolithic():
     assert mono.status == dec.result.status == OPTIMAL
     assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-21_700_703)
     assert check_plan(written_plan(sc.facilities, dec.result.designated), sc) == []
-    if TIE_BREAK:
-        pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
+    pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
