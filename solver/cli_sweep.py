@@ -75,6 +75,9 @@ def _table(frame: pd.DataFrame) -> Table:
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="Run on Dask: a scheduler ADDRESS (tcp://host:8786) or a LocalCluster "
                    "('local').")
+@click.option("--unique/--any-optimum", default=True, show_default=True,
+              help="Break ties as `dingdian solve` does (stage L2), or stop at the first "
+                   "optimal plan of each run (faster).")
 @click.option("--decompose", is_flag=True,
               help="Also split each run's problem into its independent parts.")
 @click.option("--no-explain", is_flag=True, help="Do not explain infeasible runs (faster).")
@@ -83,7 +86,8 @@ def _table(frame: pd.DataFrame) -> Table:
 @click.pass_context
 def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str, ...],
           backend: str | None, time_limit: float | None, workers: int | None,
-          scheduler: str | None, decompose: bool, no_explain: bool, no_plans: bool) -> None:
+          scheduler: str | None, unique: bool, decompose: bool, no_explain: bool,
+          no_plans: bool) -> None:
     """Solve many variants of SCENARIO in parallel (情景扫描) and compare them in sweep.csv.
 
     SCENARIO is a scenario (file or folder) or a sweep file (a YAML with `scenario:`, `grid:`
@@ -127,7 +131,8 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
             frame = run_sweep(scenario, runs, out_dir, backend=backend,
                               time_limit=time_limit or options.get("time_limit"),
                               workers=workers, scheduler=scheduler, explain=not no_explain,
-                              decompose=decompose, write_plans=not no_plans, source=source)
+                              decompose=decompose, write_plans=not no_plans, source=source,
+                              unique=unique)
     except (ScenarioError, EngineError) as exc:
         _fail(ctx, str(exc), EXIT_INPUT)
     except OSError as exc:
