@@ -250,6 +250,11 @@ class SiteProblem:
     exit_plan: tuple[ExitPlan, ...] = ()
     #: (15) leaves admissions in a blind spot (zone ``blind``) out of the rule (七(三) 绿色通道)
     green_channel: bool = False
+    #: tie-break ranks (:func:`models.tiebreak.tie_break_ranks`) given from outside, as
+    #: ``(facility id, rank)``: a sub-problem of :mod:`solver.decompose` carries the whole
+    #: problem's ranks, so its tie-break (L2) agrees with the monolithic one. Empty: the
+    #: facilities are ranked within this problem.
+    ranks: tuple[tuple[str, int], ...] = ()
 
     @property
     def closed_years(self) -> tuple[int, ...]:

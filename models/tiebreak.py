@@ -58,7 +58,10 @@ from models.site import SiteModel
 
 
 def tie_break_ranks(problem: SiteProblem) -> dict[str, int]:
-    """:math:`\\rho_f`: 1 for the best score, ties by id (ascending)."""
+    """:math:`\\rho_f`: 1 for the best score, ties by id (ascending); the problem's own
+    ``ranks`` when it carries them (a part of a decomposed problem, :mod:`solver.decompose`)."""
+    if problem.ranks:
+        return dict(problem.ranks)
     order = sorted(problem.facilities, key=lambda f: (-f.score, f.id))
     return {f.id: i for i, f in enumerate(order, start=1)}
 

@@ -242,9 +242,19 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
                    "the same plan; --any-optimum stops at the first optimal plan.")
 @click.option("--certify", is_flag=True, default=False,
               help="Also prove the plan is the only one as good (stage L3; can take minutes).")
+@click.option("--decompose", is_flag=True,
+              help="Solve the independent groups of counties as separate sub-problems, in "
+                   "parallel; the same optimum (see README, Decomposition and sweeps).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="With --decompose: parallel worker processes (default: the CPU count).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|local",
+              help="With --decompose: run the parts on Dask, at a scheduler ADDRESS "
+                   "(tcp://host:8786) or on a LocalCluster ('local').")
 @click.pass_context
 def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
-          time_limit: float | None, fallback: str | None, unique: bool, certify: bool) -> None:
+          time_limit: float | None, fallback: str | None, unique: bool, certify: bool,
+          decompose: bool = False, workers: int | None = None,
+          scheduler: str | None = None) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
@@ -259,11 +269,15 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     \b
     Example:
       dingdian solve scenarios/zhangye --out out/zhangye --solver highs --time-limit 120
+      dingdian solve scenarios/zhangye --out out/zhangye --decompose --workers 2
     """
     from solver import outputs
     from solver.result import ERROR, INFEASIBLE
 
+    if (workers is not None or scheduler is not None) and not decompose:
+        _fail(ctx, "--workers and --scheduler need --decompose", EXIT_INPUT)
     out = _console()
+    decomposed = None
     try:
         with out.status("读取情景 loading scenario…") as status:
             sc = _load(ctx, scenario)
@@ -277,9 +291,16 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
             def run(name: str):
                 """(result, failure): a missing solver or a crash is a failure, not a plan."""
+                nonlocal decomposed
                 try:
-                    r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
-                                       progress=progress, unique=unique, certify=certify)
+                    if decompose:
+                        decomposed = _solve_decomposed(ctx, sc, name, time_limit, workers,
+                                                       scheduler, progress, unique=unique,
+                                                       certify=certify)
+                        r = decomposed.result
+                    else:
+                        r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
+                                           progress=progress, unique=unique, certify=certify)
                 except backend_error as exc:  # solver missing
                     return None, str(exc)
                 return (None, f"{name}: {r.message}") if r.status == ERROR else (r, None)
@@ -316,8 +337,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
         extras = _plan_extras(ctx, sc, backend, time_limit, out)
         extras += _rule_extras(ctx, sc, plan, extras)
         try:
-            path = outputs.write_outputs(out_dir, sc, result, verification=violations,
-                                         extras=extras)
+            path = outputs.write_outputs(
+                out_dir, sc, result, verification=violations, extras=extras,
+                extra_summary={"decomposition": decomposed.summary()} if decomposed else None)
         except OSError as exc:
             _fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
     except KeyboardInterrupt:
@@ -344,6 +366,12 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     if result.objective_terms:
         terms = "  ".join(f"{k} {v:,.0f}" for k, v in result.objective_terms.items())
         out.print(f"目标分项 objective terms: {terms}")
+    if decomposed is not None:
+        n = len(decomposed.parts)
+        out.print(f"分解 decomposed: {n} part{'' if n == 1 else 's'} on {decomposed.engine}"
+                  + (f" ({decomposed.workers} workers)" if decomposed.workers > 1 else "")
+                  + f": wall {decomposed.wall_seconds:.1f}s, summed "
+                  f"{result.build_seconds + result.solve_seconds:.1f}s", markup=False)
     if result.status != "optimal":
         out.print("[yellow]未证明最优 not proven optimal[/yellow]: the best plan found within the "
                   "time limit; the gap bounds how far it can be from the optimum")
@@ -371,17 +399,31 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     out.print("[green]校验通过 verified[/green]: every rule holds in the written plan")
 
 
+def _solve_decomposed(ctx, sc, backend, time_limit, workers, scheduler, progress, **kwargs):
+    """:func:`solver.decompose.solve_parts`; an engine that cannot start exits 2."""
+    from solver.decompose import solve_parts
+    from solver.engine import EngineError
+
+    try:
+        return solve_parts(sc.problem, backend, time_limit, workers=workers,
+                           scheduler=scheduler, progress=progress, **kwargs)
+    except EngineError as exc:
+        _fail(ctx, str(exc), EXIT_INPUT)
+
+
 def _register() -> None:
     """Commands kept in modules of their own."""
     from solver.cli_audit import audit
     from solver.cli_compare import compare
     from solver.cli_report import report
     from solver.cli_scenarios import scenarios
+    from solver.cli_sweep import sweep
 
     main.add_command(audit)
     main.add_command(compare)
     main.add_command(report)
     main.add_command(scenarios)
+    main.add_command(sweep)
 
 
 _register()

@@ -3,7 +3,8 @@
 Each notebook is executed once (module fixture) with nbclient on the ``python3`` kernel that
 ipykernel ships (no ``ipykernel install`` step needed), in a temporary working directory and
 with ``TMPDIR`` pointing there, so the files the notebooks write are cleaned up by pytest.
-Together the two take about a minute on 2 cores (7 + 2 site-model solves with HiGHS, plus the
+Together the two take about a minute on 2 cores (7 + 2 site-model solves with HiGHS, the 7 of
+the sensitivity sweep on a process pool of 2 workers, plus the
 explanations of the infeasible runs).
 """
 
@@ -107,7 +108,7 @@ def test_sensitivity_runs(executed):
     # the tidy tables: one row per run, and per county × kind flows
     for county in ("甘州区", "临泽县", "高台县", "山丹县", "民乐县", "肃南县"):
         assert county in text
-    assert "share_pharmacy" in text
+    assert "coverage_2030_pharmacy" in text
     assert _has_image(nb)
 
 
