@@ -223,6 +223,10 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
     messages = list(dict.fromkeys(r.message for r in results if r.message))
     uniques = [r.unique for r in results]
     unique = None if None in uniques else all(uniques)
+    choices: dict[str, tuple] = {}  # the allocation rules' choices, each list sorted as one
+    for r in results:
+        for name, rows in r.choices.items():
+            choices[name] = tuple(sorted((*choices.get(name, ()), *rows)))
     return SolveResult(
         backend=results[0].backend,
         status=status,
@@ -238,6 +242,7 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
         message="; ".join(messages),
         stages=_merge_stages(results),
         unique=unique,
+        choices=choices if designated is not None else {},
     )
 
 

@@ -313,7 +313,7 @@ def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
                 c.startswith(("admitted_", "exited_"))})
     counts = None
     if result.has_plan:
-        plan = outputs.plan_frame(sc.facilities, result.designated)
+        plan = outputs.plan_frame(sc.facilities, result.designated, result.choices)
         violations = check_plan(plan, sc)
         row.update(verified=not violations, violations=len(violations))
         if write:

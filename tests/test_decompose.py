@@ -272,8 +272,9 @@ ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye" / "scena
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_zhangye_decomposed_equals_monolithic(backend):
-    """Four parts (临泽县+甘州区, 山丹县+民乐县, 肃南县, 高台县); the same optimum, −4,166,322,
-    and, with the tie-break (L2, on by default), the same plan. (With ``unique=False`` 271 of
+    """Four parts (临泽县+甘州区, 山丹县+民乐县, 肃南县, 高台县); the same optimum, −4,333,778
+    (with the allocation rules of issue 7 switched on), and, with the tie-break (L2, on by
+    default), the same plan and the same role holders and special-zone overrides. (With ``unique=False`` 271 of
     2,067 facilities differ on HiGHS between equally good plans.)"""
     sc = load_scenario(ZHANGYE)
     mono = solve(sc.problem, backend)
@@ -281,10 +282,11 @@ def test_zhangye_decomposed_equals_monolithic(backend):
     assert [c for c, _ in dec.parts] == [("临泽县", "甘州区"), ("山丹县", "民乐县"), ("肃南县",),
                                          ("高台县",)]
     assert mono.status == dec.result.status == OPTIMAL
-    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-4_166_322)
+    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-4_333_778)
     assert dec.result.bound == pytest.approx(mono.objective)
-    assert check_plan(written_plan(sc.facilities, dec.result.designated), sc) == []
+    assert check_plan(written_plan(sc.facilities, dec.result.designated, dec.result.choices), sc) == []
     pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
+    assert dec.result.choices == mono.choices and mono.choices["roles"]
 
 
 @pytest.mark.slow
@@ -297,5 +299,5 @@ def test_heze_decomposed_equals_monolithic():
     assert len(dec.parts) == 4
     assert mono.status == dec.result.status == OPTIMAL
     assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-21_700_703)
-    assert check_plan(written_plan(sc.facilities, dec.result.designated), sc) == []
+    assert check_plan(written_plan(sc.facilities, dec.result.designated, dec.result.choices), sc) == []
     pd.testing.assert_frame_equal(dec.result.designated, mono.designated)

@@ -117,7 +117,11 @@ def test_sweep_runs_writes_and_every_rule_holds(small, tmp_path):
     f = flows(plan)
     gt = f[(f["county"] == "高台县") & (f["kind"] == "pharmacy")].groupby("year")
     assert gt["exited"].sum().tolist() == [1, 2, 2, 2, 2, 2]
-    assert gt["admitted"].sum().tolist() == [0] * 6
+    # no admission within the scaled limits; the only ones are special-zone overrides (需专家论证,
+    # issue 7), which lie outside the yearly limits by design
+    came = plan[(plan["county"] == "高台县") & (plan["kind"] == "pharmacy")
+                & (plan["admitted_year"] != "")]
+    assert (came["approval"] == "需专家论证").all(), came[["facility_id", "approval"]]
     pharm = plan[plan["kind"] == "pharmacy"].groupby("county")[["2028", "2030"]].sum()
     assert pharm.loc["高台县"].tolist() == [71, 67]
     row = frame.loc["gt_x0.3"]
