@@ -33,6 +33,9 @@ move, blind spot filled, priority class, 末位淘汰/择优准入 by rank.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 import pandas as pd
 
 from solver.result import plan_flows
@@ -82,23 +85,37 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
     used_street = flows[flows["street"] != ""].groupby(["street", "kind", "year"])[
         ["admitted", "exited"]].sum()
 
+    # plain dictionaries: a few hundred rows look up thousands of peers (pandas per lookup was
+    # ~20 s on Zhangye)
+    rec = fac.to_dict("index")
+    state = {str(fid): dict(zip(years, map(int, row), strict=True))
+             for fid, row in zip(d.index, d[years].to_numpy(), strict=True)}
+    by_area: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for fid, g in rec.items():
+        by_area[g["kind"], "county", g["county"]].append(fid)
+        if g.get("street"):
+            by_area[g["kind"], "street", g["street"]].append(fid)
+        if str(g.get("cell_id", "") or "") in urban:
+            by_cell[g["kind"], g["cell_id"]].append(fid)
+    ctx = _Context(state, rec, reach_of, reach, must, by_cell)
+
     rows = []
     for r in flows[(flows["admitted"] == 1) | (flows["exited"] == 1)].itertuples(index=False):
-        f = fac.loc[r.facility_id]
+        f = rec[r.facility_id]
         year, kind = int(r.year), r.kind
         prev = years[years.index(year) - 1]
         area_col = "street" if r.street else "county"
         area = r.street or r.county
-        peers = fac[(fac["kind"] == kind) & (fac[area_col] == area)]
+        peers = by_area[kind, area_col, area]
         admitted = r.admitted == 1
         if admitted:
-            pool = peers[(peers["status"] == "applicant")
-                         & (peers["available_from"].astype(int) <= year)]
-            pool = pool[d.loc[pool.index, prev] == 0]
-            rank = int((pool["score"] > f["score"]).sum()) + 1
+            pool = [g for g in peers if rec[g]["status"] == "applicant"
+                    and int(rec[g]["available_from"]) <= year and state[g][prev] == 0]
+            rank = sum(rec[g]["score"] > f["score"] for g in pool) + 1
         else:  # among those that may exit: designated, not protected
-            pool = peers[(d.loc[peers.index, prev] == 1) & ~peers["protected"].astype(bool)]
-            rank = int((pool["score"] < f["score"]).sum()) + 1
+            pool = [g for g in peers if state[g][prev] == 1 and not rec[g]["protected"]]
+            rank = sum(rec[g]["score"] < f["score"] for g in pool) + 1
         what, col = ("admit", "admitted") if admitted else ("exit", "exited")
         level = "street" if r.street and (r.street, kind, year) in used_street.index else "county"
         key = (r.street, kind, year) if level == "street" else (r.county, kind, year)
@@ -109,17 +126,16 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
         filled, kept = [], []
         for cell in mine:
             others = [g for g in reach.get((cell, kind), ()) if g != r.facility_id
-                      and g in d.index]
-            covered_by_others = bool(others) and int(d.loc[others, year].sum()) > 0
-            if admitted and not int(d.loc[others, prev].sum() if others else 0):
+                      and g in state]
+            covered_by_others = sum(state[g][year] for g in others) > 0
+            if admitted and not sum(state[g][prev] for g in others):
                 filled.append(cell)
             if not admitted and (cell, kind) in must and covered_by_others:
                 kept.append(cell)
-        same_cell = fac[(fac["kind"] == kind) & (fac["cell_id"] == f.get("cell_id", ""))] \
-            if str(f.get("cell_id", "") or "") in urban else fac.iloc[0:0]
-        cell_count = int(d.loc[same_cell.index, prev].sum()) if len(same_cell) else None
-        over_zh, over_en = _passed_over(r.facility_id, f, pool, d, year, admitted, reach_of,
-                                        reach, must, kind, fac, urban)
+        cell = str(f.get("cell_id", "") or "")
+        cell_count = (sum(state[g][prev] for g in by_cell[kind, cell]) if cell in urban
+                      else None)
+        over_zh, over_en = _passed_over(ctx, r.facility_id, pool, year, admitted, kind)
         exempt = str(f.get("exempt_rule", "") or "")
         priority = str(f.get("priority_class", "") or "")
         moves = str(f.get("moves_from", "") or "")
@@ -156,49 +172,66 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
                              kind="stable").reset_index(drop=True)
 
 
-def _passed_over(fid: str, f, pool: pd.DataFrame, d: pd.DataFrame, year: int, admitted: bool,
-                 reach_of: dict, reach: dict, must: set, kind: str, fac: pd.DataFrame,
-                 urban: set[str]) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Context:
+    """Lookups shared by every row: designations by facility and year, facility records,
+    reach (cells by facility, facilities by cell), keep cells and urban-cell members."""
+
+    state: dict[str, dict[int, int]]
+    rec: dict[str, dict]
+    reach_of: dict[str, list[tuple[str, str]]]
+    reach: dict[tuple[str, str], tuple[str, ...]]
+    must: set[tuple[str, str]]
+    by_cell: dict[tuple[str, str], list[str]]
+
+
+def _passed_over(ctx: _Context, fid: str, pool: list[str], year: int, admitted: bool,
+                 kind: str) -> tuple[str, str]:
     """The peers the rank order would have chosen before ``fid``, and why the plan did not.
 
     Rank order (末位淘汰 / 择优准入, ties by id as in :mod:`models.tiebreak`): an exit should
     take the lowest score first, an admission the best review first.
     """
-    score = f["score"]
+    state, rec = ctx.state, ctx.rec
+    score = rec[fid]["score"]
     if admitted:  # better-ranked applicants left out this year
-        ahead = pool[((pool["score"] > score) | ((pool["score"] == score) & (pool.index < fid)))]
-        ahead = ahead[d.loc[ahead.index, year] == 0].sort_values("score", ascending=False)
+        ahead = [g for g in pool if (rec[g]["score"] > score
+                                     or (rec[g]["score"] == score and g < fid))
+                 and state[g][year] == 0]
+        ahead.sort(key=lambda g: (-rec[g]["score"], g))  # the tie-break's order
     else:  # lower-ranked peers that stay designated this year
-        ahead = pool[((pool["score"] < score) | ((pool["score"] == score) & (pool.index > fid)))]
-        ahead = ahead[d.loc[ahead.index, year] == 1].sort_values("score")
+        ahead = [g for g in pool if (rec[g]["score"] < score
+                                     or (rec[g]["score"] == score and g > fid))
+                 and state[g][year] == 1]
+        ahead.sort(reverse=True)  # worst first: lowest score, then the later id
+        ahead.sort(key=lambda g: rec[g]["score"])
     zh, en = [], []
-    years = [int(c) for c in d.columns]
-    for gid, g in ahead.head(PASSED_OVER_SHOWN).iterrows():
-        later = [t for t in years if t > year and d.loc[gid, t] != d.loc[gid, year]]
-        sole = [cell for cell, k in reach_of.get(gid, []) if k == kind and (cell, k) in must
-                and int(d.loc[[h for h in reach.get((cell, k), ()) if h in d.index], year]
-                        .sum()) == 1]
-        cell = str(g.get("cell_id", "") or "")
-        crowded = cell in urban and int(d.loc[fac[(fac["kind"] == kind)
-                                             & (fac["cell_id"] == cell)].index, year].sum()) >= 1
+    for gid in ahead[:PASSED_OVER_SHOWN]:
+        g_score = rec[gid]["score"]
+        later = [t for t, v in state[gid].items() if t > year and v != state[gid][year]]
+        sole = [cell for cell, k in ctx.reach_of.get(gid, []) if k == kind
+                and (cell, k) in ctx.must
+                and sum(state[h][year] for h in ctx.reach.get((cell, k), ()) if h in state) == 1]
+        cell = str(rec[gid].get("cell_id", "") or "")
+        crowded = sum(state[h][year] for h in ctx.by_cell.get((kind, cell), ())) >= 1
         if later:
-            zh.append(f"{gid}({g['score']}): {later[0]} 年{'准入' if admitted else '退出'}")
-            en.append(f"{gid} ({g['score']}): {'admitted' if admitted else 'exits'} in {later[0]}")
+            zh.append(f"{gid}({g_score}): {later[0]} 年{'准入' if admitted else '退出'}")
+            en.append(f"{gid} ({g_score}): {'admitted' if admitted else 'exits'} in {later[0]}")
         elif not admitted and sole:
-            zh.append(f"{gid}({g['score']}): 唯一覆盖 {len(sole)} 个网格, 退出将产生盲区")
-            en.append(f"{gid} ({g['score']}): only designated facility reaching {len(sole)} "
+            zh.append(f"{gid}({g_score}): 唯一覆盖 {len(sole)} 个网格, 退出将产生盲区")
+            en.append(f"{gid} ({g_score}): only designated facility reaching {len(sole)} "
                       "keep cell(s), its exit would break coverage")
         elif admitted and crowded:
-            zh.append(f"{gid}({g['score']}): 所在服务圈已有定点机构 (原则上配置1家)")
-            en.append(f"{gid} ({g['score']}): its cell already holds a designated facility "
+            zh.append(f"{gid}({g_score}): 所在服务圈已有定点机构 (原则上配置1家)")
+            en.append(f"{gid} ({g_score}): its cell already holds a designated facility "
                       "(one per cell)")
         elif admitted:
-            zh.append(f"{gid}({g['score']}): 名额已用于填补盲区、优先类别或年度均衡")
-            en.append(f"{gid} ({g['score']}): the quota went to blind spots, priority classes "
+            zh.append(f"{gid}({g_score}): 名额已用于填补盲区、优先类别或年度均衡")
+            en.append(f"{gid} ({g_score}): the quota went to blind spots, priority classes "
                       "or the yearly spread")
         else:
-            zh.append(f"{gid}({g['score']}): 县区总量与年度均衡")
-            en.append(f"{gid} ({g['score']}): county totals and yearly spread")
+            zh.append(f"{gid}({g_score}): 县区总量与年度均衡")
+            en.append(f"{gid} ({g_score}): county totals and yearly spread")
     more = len(ahead) - PASSED_OVER_SHOWN
     if more > 0:
         zh.append(f"另 {more} 家")
