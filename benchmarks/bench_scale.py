@@ -11,7 +11,8 @@ one scale, one backend — runs in a fresh subprocess in its own process group, 
   load and build figures it had already reported (HiGHS has been seen to run far past its own
   time limit on the monolithic 100× model).
 
-Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
+``--builder matrix`` builds the same model with :mod:`models.site_matrix` and solves it through
+:mod:`solver.matrix_backend` (highs, cpsat). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
 CPU seconds of :func:`models.site.build_site_model`), solve s (the backend, including PuLP's
 hand-over of the model to the solver), peak MiB, status, objective, bound, gap; and per backend
 the growth exponent between sizes, the slope of log(seconds) against log(scale).
@@ -45,7 +46,9 @@ import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from generate import load_province
 from models.site import build_site_model
+from models.site_matrix import build_site_matrix
 from solver.backends import solve_model
+from solver.matrix_backend import solve_matrix
 
 def peak_mib():
     with open(f"/proc/{os.getpid()}/status") as fh:
@@ -55,17 +58,24 @@ def peak_mib():
 def say(**kw):
     print(json.dumps(kw), flush=True)
 
-scale, backend, limit = int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+scale, backend, limit, builder = int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
 t0 = time.perf_counter()
 problem = load_province(scale)
 say(phase="load", load_s=time.perf_counter() - t0, facilities=len(problem.facilities),
     peak_mib=peak_mib())
 t0, c0 = time.perf_counter(), time.process_time()
-model = build_site_model(problem)
+if builder == "pulp":
+    model = build_site_model(problem)
+    size = dict(variables=model.lp.numVariables(), constraints=model.lp.numConstraints())
+else:
+    model = build_site_matrix(problem)
+    size = dict(variables=model.n_cols, constraints=model.n_rows)
 build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - c0
-say(phase="build", build_s=build_s, build_cpu_s=build_cpu_s,
-    variables=model.lp.numVariables(), constraints=model.lp.numConstraints(), peak_mib=peak_mib())
-r = solve_model(model, backend, limit, build_s)
+say(phase="build", build_s=build_s, build_cpu_s=build_cpu_s, peak_mib=peak_mib(), **size)
+if builder == "pulp":
+    r = solve_model(model, backend, limit, build_s)
+else:
+    r = solve_matrix(model, problem, backend, limit, build_s)
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 say(phase="solve", solve_s=r.solve_seconds, status=r.status, objective=r.objective, bound=r.bound,
     gap=r.gap, peak_mib=peak_mib(), solver_child_peak_mib=child)
@@ -81,11 +91,13 @@ def _peak_of(pid: int) -> float | None:
         return None
 
 
-def run_case(scale: int, backend: str, time_limit: float, kill_after: float) -> dict:
+def run_case(scale: int, backend: str, time_limit: float, kill_after: float,
+             builder: str = "pulp") -> dict:
     """One case in a fresh process group; the phases it reported, or what it had when killed."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(HERE), str(scale), backend, str(time_limit)],
+        [sys.executable, "-c", _CHILD, str(HERE), str(scale), backend, str(time_limit),
+         builder],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         start_new_session=True,
     )
@@ -98,7 +110,7 @@ def run_case(scale: int, backend: str, time_limit: float, kill_after: float) -> 
         out, err = proc.communicate()
         killed = True
     wall = time.perf_counter() - t0
-    row: dict = {"scale": scale, "backend": backend, "wall_s": wall}
+    row: dict = {"scale": scale, "backend": backend, "builder": builder, "wall_s": wall}
     for line in out.splitlines():
         if line.startswith("{"):
             row.update(json.loads(line))
@@ -112,15 +124,19 @@ def run_case(scale: int, backend: str, time_limit: float, kill_after: float) -> 
     return row
 
 
+def _case(row: dict) -> str:
+    return f"{row['backend']} ({row.get('builder', 'pulp')})"
+
+
 def growth(rows: list[dict], key: str) -> dict[tuple[str, int, int], float]:
-    """Log-log slope of ``key`` between consecutive scales, per backend."""
+    """Log-log slope of ``key`` between consecutive scales, per backend and builder."""
     out = {}
-    for backend in dict.fromkeys(r["backend"] for r in rows):
-        mine = sorted((r for r in rows if r["backend"] == backend and r.get(key)),
+    for case in dict.fromkeys(_case(r) for r in rows):
+        mine = sorted((r for r in rows if _case(r) == case and r.get(key)),
                       key=lambda r: r["scale"])
         for a, b in zip(mine, mine[1:], strict=False):
             if a[key] > 0 and b[key] > 0:
-                out[backend, a["scale"], b["scale"]] = (
+                out[case, a["scale"], b["scale"]] = (
                     math.log(b[key] / a[key]) / math.log(b["scale"] / a["scale"]))
     return out
 
@@ -145,18 +161,24 @@ def _num(v, fmt: str) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| scale | backend | facilities | variables | constraints | load s | build s "
-             "| build CPU s | solve s | build/solve | peak MiB | status | objective | bound | gap |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| scale | backend (builder) | facilities | variables | constraints | load s | build s "
+             "| build CPU s | solve s | build/solve | solve vs HiGHS | peak MiB | status "
+             "| objective | bound | gap |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    highs = {(r["scale"], r.get("builder", "pulp")): r.get("solve_s") for r in rows
+             if r["backend"] == "highs" and r.get("status") == "optimal"}
     for r in rows:
         solve = r.get("solve_s")
         ratio = (r["build_s"] / solve) if solve and r.get("build_s") else None
+        ref = highs.get((r["scale"], r.get("builder", "pulp")))
+        vs = solve / ref if solve and ref and r.get("status") == "optimal" else None
         lines.append(
-            f"| {r['scale']}× | {r['backend']} | {_num(r.get('facilities'), ',')} "
+            f"| {r['scale']}× | {_case(r)} | {_num(r.get('facilities'), ',')} "
             f"| {_num(r.get('variables'), ',')} | {_num(r.get('constraints'), ',')} "
             f"| {_num(r.get('load_s'), '.1f')} | {_num(r.get('build_s'), '.1f')} "
             f"| {_num(r.get('build_cpu_s'), '.1f')} | {_num(solve, '.1f')} "
-            f"| {_num(ratio, '.2f')} | {_num(r.get('peak_mib'), ',.0f')} | {r.get('status')} "
+            f"| {_num(ratio, '.2f')} | {_num(vs, '.2f')} | {_num(r.get('peak_mib'), ',.0f')} "
+            f"| {r.get('status')} "
             f"| {_num(r.get('objective'), ',.0f')} | {_num(r.get('bound'), ',.0f')} "
             f"| {_num(r.get('gap'), '.2e')} |")
     return "\n".join(lines)
@@ -182,6 +204,9 @@ def main(argv=None) -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--kill-after", type=float, default=900.0,
                     help="wall seconds per case before the whole case is killed")
+    ap.add_argument("--builder", choices=("pulp", "matrix"), default="pulp",
+                    help="pulp: models.site (every backend); matrix: models.site_matrix "
+                         "(highs, cpsat)")
     ap.add_argument("--out", type=Path, help="JSON file for the rows (appended to if present)")
     args = ap.parse_args(argv)
     from generate import generate
@@ -193,15 +218,15 @@ def main(argv=None) -> None:
         rows = json.loads(args.out.read_text(encoding="utf-8"))["rows"]
     for scale in scales:
         for backend in args.backends.split(","):
-            row = run_case(scale, backend, args.time_limit, args.kill_after)
+            row = run_case(scale, backend, args.time_limit, args.kill_after, args.builder)
             row["time_limit"] = args.time_limit
-            rows = [r for r in rows if (r["scale"], r["backend"]) != (scale, backend)] + [row]
+            rows = [r for r in rows if (r["scale"], _case(r)) != (scale, _case(row))] + [row]
             print(json.dumps(row), flush=True)
             if args.out:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1,
                                                ensure_ascii=False), encoding="utf-8")
-    rows.sort(key=lambda r: (r["scale"], r["backend"]))
+    rows.sort(key=lambda r: (r["scale"], r["backend"], r.get("builder", "pulp")))
     print(json.dumps(machine()))
     print(table(rows))
     print()

@@ -64,9 +64,9 @@ def highs_model(m: SiteMatrix):
     lp.integrality_ = [highspy.HighsVarType.kInteger] * m.n_cols
     lp.col_names_ = [m.col_names[j] for j in order]
     lp.row_names_ = m.row_names
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    with _quiet_stdout():
+    with _quiet_stdout():  # HiGHS prints its banner when created
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
         h.passModel(lp)
     return h, order
 
