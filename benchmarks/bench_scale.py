@@ -12,7 +12,9 @@ one scale, one backend — runs in a fresh subprocess in its own process group, 
   time limit on the monolithic 100× model).
 
 ``--builder matrix`` builds the same model with :mod:`models.site_matrix` and solves it through
-:mod:`solver.matrix_backend` (highs, cpsat). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
+:mod:`solver.matrix_backend` (highs, cpsat); ``--builder decomposed`` runs
+``solver.decompose.solve_decomposed`` (county by county, two workers) where that module exists
+(its peak memory is the parent's; workers' peaks are not added). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
 CPU seconds of :func:`models.site.build_site_model`), solve s (the backend, including PuLP's
 hand-over of the model to the solver), peak MiB, status, objective, bound, gap; and per backend
 the growth exponent between sizes, the slope of log(seconds) against log(scale).
@@ -64,6 +66,14 @@ problem = load_province(scale)
 say(phase="load", load_s=time.perf_counter() - t0, facilities=len(problem.facilities),
     peak_mib=peak_mib())
 t0, c0 = time.perf_counter(), time.process_time()
+if builder == "decomposed":  # county by county (solver/decompose.py), when it is there
+    from solver.decompose import solve_decomposed
+    r = solve_decomposed(problem, backend=backend, time_limit=limit, workers=2)
+    say(phase="solve", build_s=r.build_seconds, solve_s=r.solve_seconds, status=r.status,
+        objective=r.objective, bound=r.bound, gap=r.gap, variables=r.n_variables,
+        constraints=r.n_constraints, peak_mib=peak_mib(),
+        solver_child_peak_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    sys.exit(0)
 if builder == "pulp":
     model = build_site_model(problem)
     size = dict(variables=model.lp.numVariables(), constraints=model.lp.numConstraints())
@@ -204,9 +214,10 @@ def main(argv=None) -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--kill-after", type=float, default=900.0,
                     help="wall seconds per case before the whole case is killed")
-    ap.add_argument("--builder", choices=("pulp", "matrix"), default="pulp",
+    ap.add_argument("--builder", choices=("pulp", "matrix", "decomposed"), default="pulp",
                     help="pulp: models.site (every backend); matrix: models.site_matrix "
-                         "(highs, cpsat)")
+                         "(highs, cpsat); decomposed: solver.decompose, county by county "
+                         "(when that module is installed)")
     ap.add_argument("--out", type=Path, help="JSON file for the rows (appended to if present)")
     args = ap.parse_args(argv)
     from generate import generate
