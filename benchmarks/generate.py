@@ -4,8 +4,12 @@ A province is many cities. The scale-``k`` instance is ``k`` cities, each a Zhan
 whose SYNTHETIC facilities are drawn by ``scenarios/zhangye/make_facilities.py`` with its own
 seed, and which otherwise keeps Zhangye's real data:
 
-* city ``i`` (``i = 0 … k-1``) uses seed ``2024 + i``; city 0 is therefore the shipped Zhangye
-  scenario byte for byte (its ``facilities.csv`` is seed 2024);
+* the cities use seeds 2024, 2025, … in turn; city 0 is therefore the shipped Zhangye scenario
+  byte for byte (its ``facilities.csv`` is seed 2024). A seed whose city has no feasible plan
+  is skipped: a random draw can put more must-cover cells on a county than its target leaves
+  facilities (seed 2101: 肃南县 needs 4 pharmacies to keep its covered cells, its 2028 target
+  is 3). Each city is checked once by solving it (CP-SAT through the matrix path, at most
+  60 s) and the verdict is cached as ``feasibility.txt``, with the reason when infeasible;
 * every city keeps Zhangye's county outlines, census, urban areas (``make_urban_areas.py`` has
   no randomness), 2024 counts, targets (表2/表3) and yearly quotas (表6–表9): the province's
   targets and quotas are the real ones scaled by ``k``, city by city;
@@ -45,11 +49,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from models.data import SiteProblem  # noqa: E402
+from solver.explain import explain_infeasible  # noqa: E402
+from solver.matrix_backend import solve_fast  # noqa: E402
+from solver.result import INFEASIBLE  # noqa: E402
 from solver.scenario import load_scenario  # noqa: E402
 
 ZHANGYE = ROOT / "scenarios" / "zhangye"
 GENERATOR = ZHANGYE / "make_facilities.py"
 FIRST_SEED = 2024
+FEASIBILITY_LIMIT = 60.0  # seconds for the one-off check of a city
 DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache"
 _GENERATOR: dict = {}  # the generator module and its World, loaded once
 
@@ -133,10 +141,32 @@ def merge(problems: list[SiteProblem]) -> SiteProblem:
                                near=cat("near"))
 
 
-def generate(scale: int, cache: Path | None = None) -> None:
-    """Make sure the ``scale`` cities' files exist in the cache (generation is not timed)."""
-    for i in range(scale):
-        city_scenario(FIRST_SEED + i, cache)
+def city_feasible(seed: int, cache: Path | None = None) -> bool:
+    """Whether the city of ``seed`` has a feasible plan (solved once, the verdict cached)."""
+    path = city_scenario(seed, cache)
+    mark = path.parent / "feasibility.txt"
+    if not mark.is_file():
+        problem = load_scenario(path).problem
+        status = solve_fast(problem, "cpsat", time_limit=FEASIBILITY_LIMIT).status
+        if status == INFEASIBLE:
+            status += ": " + "; ".join(explain_infeasible(problem, "highs"))
+        mark.write_text(status + "\n", encoding="utf-8")
+    return not mark.read_text(encoding="utf-8").startswith(INFEASIBLE)
+
+
+def city_seeds(count: int, cache: Path | None = None) -> list[int]:
+    """The seeds of the first ``count`` feasible cities: 2024, 2025, … (see the docstring)."""
+    seeds, seed = [], FIRST_SEED
+    while len(seeds) < count:
+        if city_feasible(seed, cache):
+            seeds.append(seed)
+        seed += 1
+    return seeds
+
+
+def generate(scale: int, cache: Path | None = None) -> list[int]:
+    """Make sure the ``scale`` cities' files exist in the cache and are checked (not timed)."""
+    return city_seeds(scale, cache)
 
 
 def load_province(scale: int, cache: Path | None = None) -> SiteProblem:
@@ -144,8 +174,8 @@ def load_province(scale: int, cache: Path | None = None) -> SiteProblem:
     if scale < 1:
         raise ValueError("scale must be at least 1")
     cities = []
-    for i in range(scale):
-        scenario = load_scenario(city_scenario(FIRST_SEED + i, cache))
+    for i, seed in enumerate(city_seeds(scale, cache)):
+        scenario = load_scenario(city_scenario(seed, cache))
         cities.append(prefixed(scenario.problem, f"{city_name(i)}·"))
     return merge(cities)
 

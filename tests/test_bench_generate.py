@@ -23,8 +23,15 @@ def _generate_module():
     return module
 
 
+def _verdict(gen, seed: int, cache: Path, text: str) -> None:
+    """Cache a feasibility verdict (the real check solves the city: see the last test)."""
+    (gen.city_scenario(seed, cache).parent / "feasibility.txt").write_text(text + "\n")
+
+
 def test_two_cities(tmp_path):
     gen = _generate_module()
+    for seed in (2024, 2025):  # both solved to optimality by the benchmark's own check
+        _verdict(gen, seed, tmp_path, "optimal")
     first = gen.city_scenario(2024, tmp_path)
     assert (first.parent / "facilities.csv").read_bytes() == \
         (ZHANGYE / "facilities.csv").read_bytes()
@@ -47,3 +54,19 @@ def test_two_cities(tmp_path):
     for cv in province.cover:
         city = cv.cell.split("·")[0]
         assert all(fid.startswith(city) for fid in cv.facilities)
+
+
+def test_infeasible_seeds_are_skipped(tmp_path):
+    gen = _generate_module()
+    for seed, verdict in ((2024, "optimal"), (2025, "infeasible: test"), (2026, "optimal")):
+        _verdict(gen, seed, tmp_path, verdict)
+    assert gen.city_seeds(2, tmp_path) == [2024, 2026]
+
+
+def test_feasibility_check_of_seed_2101(tmp_path):
+    """Seed 2101 draws a 肃南县 whose covered cells need 4 pharmacies against a 2028 target of
+    3: the check solves the city, finds it infeasible and keeps the planner's reason."""
+    gen = _generate_module()
+    assert not gen.city_feasible(2101, tmp_path)
+    verdict = (gen.city_scenario(2101, tmp_path).parent / "feasibility.txt").read_text()
+    assert verdict.startswith("infeasible") and "肃南县" in verdict and "1 short" in verdict
