@@ -135,7 +135,9 @@ when it explains the target or quota that they make impossible.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pulp
@@ -191,6 +193,25 @@ class _Namer:
 
 def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
     """Build the one linear model of :mod:`models.site` (see its docstring for the maths)."""
+    with _gc_paused():
+        return _build(problem, elastic)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while the model is built: the build allocates millions
+    of PuLP objects that hold no cycles, and the collector's passes over them grow with the
+    model (measured in benchmarks/README.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
     from models import allocation  # (13)–(15), which build on this module
 
     lp = pulp.LpProblem("dingdian_site_elastic" if elastic else "dingdian_site", pulp.LpMinimize)
@@ -222,20 +243,22 @@ def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) ->
     x: dict[tuple[str, int], pulp.LpVariable | int] = {}
     a: dict[tuple[str, int], pulp.LpVariable] = {}
     e: dict[tuple[str, int], pulp.LpVariable] = {}
+    new, binary = lp.add_variable, pulp.LpBinary
     for f in problem.facilities:
-        n = names.f(f.id)
-        x[f.id, t0] = 1 if f.existing else 0
+        n, fid = names.f(f.id), f.id
+        x[fid, t0] = 1 if f.existing else 0
         for t in years:
-            x[f.id, t] = lp.add_variable(f"x_{n}_{t}", cat=pulp.LpBinary)
-            e[f.id, t] = lp.add_variable(f"e_{n}_{t}", cat=pulp.LpBinary)
+            x[fid, t] = new(f"x_{n}_{t}", cat=binary)
+            e[fid, t] = new(f"e_{n}_{t}", cat=binary)
             if not f.existing and t >= f.available_from:
-                a[f.id, t] = lp.add_variable(f"a_{n}_{t}", cat=pulp.LpBinary)
+                a[fid, t] = new(f"a_{n}_{t}", cat=binary)
     return SiteModel(problem=problem, lp=lp, x=x, a=a, e=e, elastic=elastic)
 
 
 #: Elastic-form cost per unit of violation, by constraint family (see the module docstring).
 SLACK_COST = {"target": 1}
 DEFAULT_SLACK_COST = 100
+_EQ, _LE, _GE = pulp.LpConstraintEQ, pulp.LpConstraintLE, pulp.LpConstraintGE
 
 
 def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
@@ -252,7 +275,12 @@ def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str,
     A row without variables that holds anyway (no applicant in an area: ``0 <= 3``) is left
     out; one that cannot hold is kept, so that the model is infeasible and explained.
     """
-    expr = pulp.lpSum([expr])
+    if type(expr) is pulp.LpAffineExpression:  # a private copy, as lpSum([expr]) makes
+        copy = pulp.LpAffineExpression(expr)
+        copy.constant = 0.0 + expr.constant
+        expr = copy
+    else:
+        expr = pulp.lpSum([expr])
     if not expr.keys():
         holds = {"<=": expr.constant <= rhs, "==": expr.constant == rhs,
                  ">=": expr.constant >= rhs}[sense]
@@ -260,32 +288,83 @@ def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str,
             return
     if model.elastic:
         if sense in ("<=", "=="):
-            expr = expr - _slack(model, f"s_{name}_up", family, key, "+")
+            expr.addterm(_slack(model, f"s_{name}_up", family, key, "+"), -1)
         if sense in (">=", "=="):
-            expr = expr + _slack(model, f"s_{name}_dn", family, key, "-")
-    if sense == "<=":
-        model.lp += (expr <= rhs, name)
-    elif sense == "==":
-        model.lp += (expr == rhs, name)
-    else:
-        model.lp += (expr >= rhs, name)
+            expr.addterm(_slack(model, f"s_{name}_dn", family, key, "-"), 1)
+    model.lp.addConstraint(pulp.LpConstraint(expr, {"<=": _LE, "==": _EQ, ">=": _GE}[sense],
+                                             rhs=rhs), name)
+
+
+def _row(model: SiteModel, name: str, terms, sense: int, rhs, constant=0.0) -> None:
+    """Add the row ``Σ coef·var + constant (sense) rhs`` from ``(var, coef)`` pairs (distinct
+    variables) in one step: the constraint PuLP's operators would build, coefficient for
+    coefficient and in the same term order, without their intermediate expressions."""
+    expr = pulp.LpAffineExpression(terms, constant=constant)
+    model.lp.addConstraint(pulp.LpConstraint(expr, sense, rhs=rhs), name)
+
+
+def _sum(variables) -> pulp.LpAffineExpression:
+    """``pulp.lpSum(variables)`` built as one dict when they are distinct variables."""
+    variables = list(variables)
+    terms = dict.fromkeys(variables, 1)
+    if len(terms) == len(variables) and all(type(v) is pulp.LpVariable for v in terms):
+        return pulp.LpAffineExpression(terms)
+    return pulp.lpSum(variables)
+
+
+def _linear(pairs) -> pulp.LpAffineExpression:
+    """``pulp.lpSum(c * v for c, v in pairs)`` as one dict: zero coefficients dropped, as
+    PuLP drops them; a repeated variable falls back to lpSum, which adds its coefficients."""
+    pairs = list(pairs)
+    terms = {v: c for c, v in pairs if c != 0}
+    if len(terms) == sum(1 for c, _v in pairs if c != 0):
+        return pulp.LpAffineExpression(terms)
+    return pulp.lpSum(c * v for c, v in pairs)
+
+
+def _total(expressions) -> pulp.LpAffineExpression:
+    """``pulp.lpSum(expressions)``, copying whole dicts where the expressions share no variable."""
+    total = pulp.LpAffineExpression()
+    for expr in expressions:
+        if total.keys().isdisjoint(expr.keys()):
+            dict.update(total, expr)
+            total.constant += expr.constant
+        else:
+            total.addInPlace(expr)
+    return total
+
+
+def _minus(var: pulp.LpVariable, expr: pulp.LpAffineExpression) -> list[tuple]:
+    """The terms of ``var - expr`` in PuLP's order (``var`` not in ``expr``)."""
+    return [(var, 1), *((v, -c) for v, c in expr.items())]
 
 
 def define_flow(model: SiteModel, names: _Namer) -> None:
     """(1a) flow, (1b) exit only when designated the year before, (1c) admitted at most once."""
     p = model.problem
+    x, a, e = model.x, model.a, model.e
     prev_years = (p.base_year, *p.years[:-1])
     for f in p.facilities:
-        n = names.f(f.id)
+        n, fid = names.f(f.id), f.id
         for prev, t in zip(prev_years, p.years, strict=True):
-            x_prev = model.x[f.id, prev]
-            adm = model.a.get((f.id, t), 0)
-            model.lp += (model.x[f.id, t] - x_prev - adm + model.e[f.id, t] == 0, f"c1_flow_{n}_{t}")
+            # x[t] - x[t-1] - a[t] + e[t] == 0; x[t0] is the constant 1 or 0
+            x_prev, adm, ex = x[fid, prev], a.get((fid, t)), e[fid, t]
+            terms = [(x[fid, t], 1)]
+            if isinstance(x_prev, int):
+                constant = -x_prev
+            else:
+                constant = 0
+                terms.append((x_prev, -1))
+            if adm is not None:
+                terms.append((adm, -1))
+            terms.append((ex, 1))
+            _row(model, f"c1_flow_{n}_{t}", terms, _EQ, 0, constant)
             if not (isinstance(x_prev, int) and x_prev == 1):  # e ≤ 1 needs no row
-                model.lp += (model.e[f.id, t] - x_prev <= 0, f"c1_exit_after_{n}_{t}")
-        admits = [model.a[f.id, t] for t in p.years if (f.id, t) in model.a]
+                terms = [(ex, 1)] if isinstance(x_prev, int) else [(ex, 1), (x_prev, -1)]
+                _row(model, f"c1_exit_after_{n}_{t}", terms, _LE, 0, 0)
+        admits = [a[fid, t] for t in p.years if (fid, t) in a]
         if len(admits) > 1:
-            model.lp += (pulp.lpSum(admits) <= 1, f"c1_admit_once_{n}")
+            _row(model, f"c1_admit_once_{n}", [(v, 1) for v in admits], _LE, 1)
 
 
 def _groups(model: SiteModel, attr: str) -> dict[tuple[str, str], list[str]]:
@@ -304,7 +383,7 @@ def define_targets(model: SiteModel, names: _Namer) -> None:
     sense = "==" if p.options.target_mode == "equal" else "<="
     for tg in p.targets:
         ids = groups.get((tg.county, tg.kind), [])
-        expr = pulp.lpSum(model.x[fid, tg.year] for fid in ids)
+        expr = _sum(model.x[fid, tg.year] for fid in ids)
         name = f"c2_target_{names.ar(tg.county)}_{tg.kind}_{tg.year}"
         _limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
 
@@ -317,14 +396,16 @@ def street_rest_quotas(problem: SiteProblem) -> list[tuple[Quota, list[str]]]:
     for q in problem.quotas:
         if q.level == "street" and q.area in street_county:
             streets[street_county[q.area], q.kind, q.year].append(q)
+    members: dict[tuple[str, str], list] = defaultdict(list)
+    for f in problem.facilities:
+        members[f.county, f.kind].append(f)
     out = []
     for q in problem.quotas:
         rows = streets.get((q.area, q.kind, q.year)) if q.level == "county" else None
         if not rows:
             continue
         planned = {r.area for r in rows}
-        ids = [f.id for f in problem.facilities
-               if f.county == q.area and f.kind == q.kind and f.street not in planned]
+        ids = [f.id for f in members.get((q.area, q.kind), ()) if f.street not in planned]
         rest = Quota("rest", q.area, q.kind, q.year, max(0, q.admit - sum(r.admit for r in rows)),
                      max(0, q.exit - sum(r.exit for r in rows)))
         out.append((rest, ids))
@@ -342,12 +423,12 @@ def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> 
     admit_sense = "==" if p.options.admit_mode == "exact" else "<="
     exempt = {f.id for f in p.facilities if f.exempt}
     for q, ids in pairs:
-        admits = pulp.lpSum(model.a[fid, q.year] for fid in ids
-                            if (fid, q.year) in model.a and fid not in exempt)
+        admits = _sum(model.a[fid, q.year] for fid in ids
+                      if (fid, q.year) in model.a and fid not in exempt)
         if model.overrides:  # (13) special-zone overrides are not counted
-            admits = admits - pulp.lpSum(model.overrides[fid, q.year] for fid in ids
-                                         if (fid, q.year) in model.overrides)
-        exits = pulp.lpSum(model.e[fid, q.year] for fid in ids)
+            admits = admits - _sum(model.overrides[fid, q.year] for fid in ids
+                                   if (fid, q.year) in model.overrides)
+        exits = _sum(model.e[fid, q.year] for fid in ids)
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
         key = (q.area, q.kind, q.year)
@@ -376,14 +457,14 @@ def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpV
     gains: list[tuple[int, pulp.LpVariable]] = []
     for cv in model.problem.cover:
         for t in model.problem.years:
-            reach = pulp.lpSum(model.x[fid, t] for fid in cv.facilities)
+            reach = _sum(model.x[fid, t] for fid in cv.facilities)
             tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
             if cv.mode == "keep":
                 key = (cv.cell, cv.kind, t)
                 _limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:
                 g = model.lp.add_variable(f"g_{tag}", cat=pulp.LpBinary)
-                model.lp += (g - reach <= 0, f"c5_gain_{tag}")
+                _row(model, f"c5_gain_{tag}", _minus(g, reach), _LE, 0)
                 gains.append((cv.population, g))
     return gains
 
@@ -395,8 +476,8 @@ def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
         for t in model.problem.years:
             tag = f"{names.c(cr.cell)}_{cr.kind}_{t}"
             o = model.lp.add_variable(f"o_{tag}", lowBound=0, cat=pulp.LpInteger)
-            here = pulp.lpSum(model.x[fid, t] for fid in cr.facilities)
-            model.lp += (o - here >= -1, f"c6_crowd_{tag}")
+            here = _sum(model.x[fid, t] for fid in cr.facilities)
+            _row(model, f"c6_crowd_{tag}", _minus(o, here), _GE, -1)
             excess.append(o)
     return excess
 
@@ -405,8 +486,8 @@ def define_protected(model: SiteModel, names: _Namer) -> None:
     """(7) protected facilities never exit, nor do facilities exempt from the plan (12)."""
     for f in model.problem.facilities:
         if f.protected or f.exempt:
-            exits = pulp.lpSum(model.e[f.id, t] for t in model.problem.years)
-            model.lp += (exits == 0, f"c7_protected_{names.f(f.id)}")
+            exits = [(model.e[f.id, t], 1) for t in model.problem.years]
+            _row(model, f"c7_protected_{names.f(f.id)}", exits, _EQ, 0)
 
 
 def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
@@ -415,10 +496,9 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     for (county, kind), ids in sorted(_groups(model, "county").items()):
         u = model.lp.add_variable(f"u_{names.ar(county)}_{kind}", lowBound=0, cat=pulp.LpInteger)
         for t in model.problem.years:
-            changes = pulp.lpSum(model.e[fid, t] for fid in ids) + pulp.lpSum(
-                model.a[fid, t] for fid in ids if (fid, t) in model.a
-            )
-            model.lp += (u - changes >= 0, f"c8_peak_{names.ar(county)}_{kind}_{t}")
+            changes = _sum([*(model.e[fid, t] for fid in ids),
+                            *(model.a[fid, t] for fid in ids if (fid, t) in model.a)])
+            _row(model, f"c8_peak_{names.ar(county)}_{kind}_{t}", _minus(u, changes), _GE, 0)
         peaks.append(u)
     return peaks
 
@@ -476,29 +556,29 @@ def define_exempt(model: SiteModel, names: _Namer) -> None:
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     """(8a)–(8k); in the elastic form, the sum of slacks alone."""
     if model.elastic:
-        violation = pulp.lpSum(cost * s for cost, s in model.slack_vars)
+        violation = _linear(model.slack_vars)
         model.lp.setObjective(violation)
         model.terms = {"violation": violation}
         return
     w = model.problem.weights
     score = {f.id: f.score for f in model.problem.facilities}
     terms = {
-        "8a_coverage": pulp.lpSum(-w.coverage * pop * g for pop, g in gains),
-        "8b_crowding": pulp.lpSum(w.crowding * o for o in crowd),
-        "8c_exits": pulp.lpSum(
-            (w.exit_score * score[fid] + w.churn) * v for (fid, _t), v in model.e.items()
+        "8a_coverage": _linear((-w.coverage * pop, g) for pop, g in gains),
+        "8b_crowding": _linear((w.crowding, o) for o in crowd),
+        "8c_exits": _linear(
+            (w.exit_score * score[fid] + w.churn, v) for (fid, _t), v in model.e.items()
         ),
-        "8d_admissions": pulp.lpSum(
-            (w.churn - w.admit_review * score[fid]) * v for (fid, _t), v in model.a.items()
+        "8d_admissions": _linear(
+            (w.churn - w.admit_review * score[fid], v) for (fid, _t), v in model.a.items()
         ),
-        "8e_spread": pulp.lpSum(w.spread * u for u in peaks),
+        "8e_spread": _linear((w.spread, u) for u in peaks),
     }
     priority = {f.id for f in model.problem.facilities if f.priority and not f.existing}
     bonus = [v for (fid, _t), v in model.a.items() if fid in priority]
     if bonus:  # (8f) only when some applicant has a priority class
-        terms["8f_priority"] = pulp.lpSum(-w.priority * v for v in bonus)
+        terms["8f_priority"] = _linear((-w.priority, v) for v in bonus)
     from models.allocation import objective_terms
 
     terms.update(objective_terms(model))  # (8g)–(8k), each only when something carries it
     model.terms = terms
-    model.lp.setObjective(pulp.lpSum(terms.values()))
+    model.lp.setObjective(_total(terms.values()))

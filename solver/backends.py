@@ -316,17 +316,23 @@ def _printed_lower_bound(text: str | None) -> float | None:
 
 # --------------------------------------------------------------------------- CP-SAT (OR-tools)
 def _run_cpsat(model: SiteModel, time_limit: float | None):
-    from ortools.linear_solver.python import model_builder as mb
-
     fd, mps_path = tempfile.mkstemp(prefix="dingdian-", suffix=".mps")
     os.close(fd)
     try:
         model.lp.writeMPS(mps_path)
-        mbm = mb.Model()
-        if not mbm.import_from_mps_file(mps_path):
-            return ERROR, None, None, None, "OR-tools could not read the model (MPS import failed)"
+        return _run_cpsat_mps(mps_path, time_limit, model.lp.objective.constant)
     finally:
         os.unlink(mps_path)
+
+
+def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float):
+    """CP-SAT on a model written as MPS by PuLP;
+    ``offset`` is the objective's constant, which MPS does not carry."""
+    from ortools.linear_solver.python import model_builder as mb
+
+    mbm = mb.Model()
+    if not mbm.import_from_mps_file(mps_path):
+        return ERROR, None, None, None, "OR-tools could not read the model (MPS import failed)"
     sat = mb.ModelSolver("sat")
     if not sat.solver_is_supported():  # pragma: no cover - depends on the OR-tools build
         raise BackendError("CP-SAT is not available in this OR-tools build: choose --solver highs")
@@ -346,7 +352,6 @@ def _run_cpsat(model: SiteModel, time_limit: float | None):
         return NO_SOLUTION, None, None, None, status.name
     variables = mbm.get_variables()
     values = dict(zip((v.name for v in variables), sat.values(variables).to_numpy(), strict=True))
-    offset = model.lp.objective.constant
     objective = sat.objective_value + offset
     bound = sat.best_objective_bound + offset
     if status == S.OPTIMAL or objective - bound < 1 - 1e-9:

@@ -25,7 +25,11 @@ Everything else — locations, scores, applicants, names — is invented as foll
   within the rural radius (fillable blind spots, 优先受理服务盲区);
 * scores: existing 考核得分 ~ N(82, 8) clipped 50–100; applicants 公开评议 ~ N(85, 6) clipped 60–100.
 
-    python scenarios/zhangye/make_facilities.py [--out PATH]
+    python scenarios/zhangye/make_facilities.py [--out PATH] [--seed N]
+
+``--seed`` (default 2024, the shipped file) draws another Zhangye-like city with the same
+counts, targets and quotas; ``benchmarks/generate.py`` uses seeds 2024, 2025, … to build
+province-sized benchmark instances.
 """
 
 from __future__ import annotations
@@ -193,9 +197,19 @@ def fix_urban_cover(world, rng, rows, county, street) -> int:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="Write the synthetic Zhangye facilities.csv")
     ap.add_argument("--out", type=Path, default=HERE / "facilities.csv")
+    ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args(argv)
-    world = World(HERE / "scenario.yaml")
-    rng = np.random.default_rng(SEED)
+    text, n_existing, n_applicants, moves = generate(args.seed)
+    args.out.write_bytes(text.encode("utf-8"))
+    print(f"wrote {args.out}: {n_existing} existing, {n_applicants} applicants, "
+          f"{moves} facilities moved to cover urban cells")
+
+
+def generate(seed: int = SEED, world: World | None = None) -> tuple[str, int, int, int]:
+    """facilities.csv's text for ``seed``, the existing and applicant counts and the number of
+    facilities moved to cover urban cells. ``world`` may be passed in to reuse it."""
+    world = world or World(HERE / "scenario.yaml")
+    rng = np.random.default_rng(seed)
     targets = pd.read_csv(HERE / "targets.csv").set_index(["county", "kind"])
     qc = pd.read_csv(HERE / "quotas_county.csv")
     qs = pd.read_csv(HERE / "quotas_street.csv")
@@ -258,10 +272,7 @@ def main(argv=None) -> None:
                                              60, 100)])
     for r, s in zip(rows, scores, strict=True):
         r["score"] = int(s)
-    text = render(rows)
-    args.out.write_bytes(text.encode("utf-8"))
-    print(f"wrote {args.out}: {n_existing} existing, {len(rows) - n_existing} applicants, "
-          f"{moves} facilities moved to cover urban cells")
+    return render(rows), n_existing, len(rows) - n_existing, moves
 
 
 def spread_years(rng, n, admits: pd.Series) -> list[int]:

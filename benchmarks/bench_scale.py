@@ -1,0 +1,239 @@
+"""Benchmark: build and solve province-sized instances (1×, 10×, 100× Zhangye) on every backend.
+
+The instances come from :mod:`benchmarks.generate` (``k`` Zhangye-like cities). Each case —
+one scale, one backend — runs in a fresh subprocess in its own process group, so that
+
+* its peak memory is its own: the child's ``VmHWM`` (peak resident set) read from ``/proc``
+  just before it ends, or before it is killed; a CBC run adds the CBC process's own peak
+  (``RUSAGE_CHILDREN``) when it finishes;
+* it can be killed whatever the solver does: after ``--kill-after`` seconds of wall time the
+  whole process group gets SIGKILL and the case is recorded as ``killed at N s``, with the
+  load and build figures it had already reported (HiGHS has been seen to run far past its own
+  time limit on the monolithic 100× model).
+
+``--builder decomposed`` runs ``solver.decompose.solve_decomposed`` (county by county, two
+workers; its peak memory is the parent's, workers' peaks are not added). A vectorised
+transcription of the model (a numpy/CSR builder, ~5× cheaper to build) was measured on the h2
+branch and not kept: a second copy of the formulation drifted from models/site.py as soon as
+the allocation rules were added (see benchmarks/README.md). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
+CPU seconds of :func:`models.site.build_site_model`), solve s (the backend, including PuLP's
+hand-over of the model to the solver), peak MiB, status, objective, bound, gap; and per backend
+the growth exponent between sizes, the slope of log(seconds) against log(scale).
+
+    python benchmarks/bench_scale.py --scales 1,10 --backends highs,cbc,cpsat \\
+        --time-limit 600 --kill-after 900 --out benchmarks/results/scale.json
+
+Not part of the test suite. The first run generates (and caches) the cities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+_CHILD = r"""
+import json, os, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from generate import load_province
+from models.site import build_site_model
+from solver.backends import solve_model
+
+def peak_mib():
+    with open(f"/proc/{os.getpid()}/status") as fh:
+        hwm = next(line for line in fh if line.startswith("VmHWM"))
+    return int(hwm.split()[1]) / 1024
+
+def say(**kw):
+    print(json.dumps(kw), flush=True)
+
+scale, backend, limit, builder = int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
+t0 = time.perf_counter()
+problem = load_province(scale)
+say(phase="load", load_s=time.perf_counter() - t0, facilities=len(problem.facilities),
+    peak_mib=peak_mib())
+t0, c0 = time.perf_counter(), time.process_time()
+if builder == "decomposed":  # county by county (solver/decompose.py), when it is there
+    from solver.decompose import solve_decomposed
+    r = solve_decomposed(problem, backend=backend, time_limit=limit, workers=2)
+    say(phase="solve", build_s=r.build_seconds, solve_s=r.solve_seconds, status=r.status,
+        objective=r.objective, bound=r.bound, gap=r.gap, variables=r.n_variables,
+        constraints=r.n_constraints, peak_mib=peak_mib(),
+        solver_child_peak_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    sys.exit(0)
+model = build_site_model(problem)
+size = dict(variables=model.lp.numVariables(), constraints=model.lp.numConstraints())
+build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+say(phase="build", build_s=build_s, build_cpu_s=build_cpu_s, peak_mib=peak_mib(), **size)
+r = solve_model(model, backend, limit, build_s)
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+say(phase="solve", solve_s=r.solve_seconds, status=r.status, objective=r.objective, bound=r.bound,
+    gap=r.gap, peak_mib=peak_mib(), solver_child_peak_mib=child)
+"""
+
+
+def _peak_of(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            hwm = next(line for line in fh if line.startswith("VmHWM"))
+        return int(hwm.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return None
+
+
+def run_case(scale: int, backend: str, time_limit: float, kill_after: float,
+             builder: str = "pulp") -> dict:
+    """One case in a fresh process group; the phases it reported, or what it had when killed."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(HERE), str(scale), backend, str(time_limit),
+         builder],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        start_new_session=True,
+    )
+    killed = False
+    try:
+        out, err = proc.communicate(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        peak = _peak_of(proc.pid)
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        killed = True
+    wall = time.perf_counter() - t0
+    row: dict = {"scale": scale, "backend": backend, "builder": builder, "wall_s": wall}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            row.update(json.loads(line))
+    if killed:
+        row["status"] = f"killed at {wall:.0f} s"
+        if peak is not None:
+            row["peak_mib"] = max(row.get("peak_mib", 0.0), peak)
+    elif proc.returncode != 0:
+        row["status"] = f"failed ({proc.returncode}): {err.strip().splitlines()[-1:]}"
+    row["peak_mib"] = max(row.get("peak_mib", 0.0), row.get("solver_child_peak_mib", 0.0))
+    return row
+
+
+def _case(row: dict) -> str:
+    return f"{row['backend']} ({row.get('builder', 'pulp')})"
+
+
+def growth(rows: list[dict], key: str) -> dict[tuple[str, int, int], float]:
+    """Log-log slope of ``key`` between consecutive scales, per backend and builder."""
+    out = {}
+    for case in dict.fromkeys(_case(r) for r in rows):
+        mine = sorted((r for r in rows if _case(r) == case and r.get(key)),
+                      key=lambda r: r["scale"])
+        for a, b in zip(mine, mine[1:], strict=False):
+            if a[key] > 0 and b[key] > 0:
+                out[case, a["scale"], b["scale"]] = (
+                    math.log(b[key] / a[key]) / math.log(b["scale"] / a["scale"]))
+    return out
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
+            "python": platform.python_version(), "date": date.today().isoformat(),
+            "commit": commit, "load_average": os.getloadavg()}
+
+
+def _num(v, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| scale | backend (builder) | facilities | variables | constraints | load s | build s "
+             "| build CPU s | solve s | build/solve | solve vs HiGHS | peak MiB | status "
+             "| objective | bound | gap |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    highs = {(r["scale"], r.get("builder", "pulp")): r.get("solve_s") for r in rows
+             if r["backend"] == "highs" and r.get("status") == "optimal"}
+    for r in rows:
+        solve = r.get("solve_s")
+        ratio = (r["build_s"] / solve) if solve and r.get("build_s") else None
+        ref = highs.get((r["scale"], r.get("builder", "pulp")))
+        vs = solve / ref if solve and ref and r.get("status") == "optimal" else None
+        lines.append(
+            f"| {r['scale']}× | {_case(r)} | {_num(r.get('facilities'), ',')} "
+            f"| {_num(r.get('variables'), ',')} | {_num(r.get('constraints'), ',')} "
+            f"| {_num(r.get('load_s'), '.1f')} | {_num(r.get('build_s'), '.1f')} "
+            f"| {_num(r.get('build_cpu_s'), '.1f')} | {_num(solve, '.1f')} "
+            f"| {_num(ratio, '.2f')} | {_num(vs, '.2f')} | {_num(r.get('peak_mib'), ',.0f')} "
+            f"| {r.get('status')} "
+            f"| {_num(r.get('objective'), ',.0f')} | {_num(r.get('bound'), ',.0f')} "
+            f"| {_num(r.get('gap'), '.2e')} |")
+    return "\n".join(lines)
+
+
+def growth_table(rows: list[dict]) -> str:
+    keys = [("load_s", "load"), ("build_s", "build"), ("build_cpu_s", "build CPU"),
+            ("solve_s", "solve"), ("peak_mib", "peak memory")]
+    slopes = {k: growth(rows, k) for k, _ in keys}
+    pairs = sorted({p for s in slopes.values() for p in s})
+    lines = ["| backend | sizes | " + " | ".join(label for _, label in keys) + " |",
+             "|---|---|" + "---|" * len(keys)]
+    for backend, a, b in pairs:
+        cells = [_num(slopes[k].get((backend, a, b)), ".2f") for k, _ in keys]
+        lines.append(f"| {backend} | {a}×→{b}× | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", default="1,10")
+    ap.add_argument("--backends", default="highs,cbc,cpsat")
+    ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--kill-after", type=float, default=900.0,
+                    help="wall seconds per case before the whole case is killed")
+    ap.add_argument("--builder", choices=("pulp", "decomposed"), default="pulp",
+                    help="pulp: models.site, one model (every backend); decomposed: "
+                         "solver.decompose, county by county")
+    ap.add_argument("--out", type=Path, help="JSON file for the rows (appended to if present)")
+    args = ap.parse_args(argv)
+    from generate import generate
+
+    scales = [int(s) for s in args.scales.split(",")]
+    generate(max(scales))  # cached cities: generation is not timed
+    rows = []
+    if args.out and args.out.is_file():
+        rows = json.loads(args.out.read_text(encoding="utf-8"))["rows"]
+    for scale in scales:
+        for backend in args.backends.split(","):
+            row = run_case(scale, backend, args.time_limit, args.kill_after, args.builder)
+            row["time_limit"] = args.time_limit
+            rows = [r for r in rows if (r["scale"], _case(r)) != (scale, _case(row))] + [row]
+            print(json.dumps(row), flush=True)
+            if args.out:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1,
+                                               ensure_ascii=False), encoding="utf-8")
+    rows.sort(key=lambda r: (r["scale"], r["backend"], r.get("builder", "pulp")))
+    print(json.dumps(machine()))
+    print(table(rows))
+    print()
+    print(growth_table(rows))
+
+
+if __name__ == "__main__":
+    main()
