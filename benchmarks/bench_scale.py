@@ -131,11 +131,13 @@ def _case(row: dict) -> str:
 
 
 def growth(rows: list[dict], key: str) -> dict[tuple[str, int, int], float]:
-    """Log-log slope of ``key`` between consecutive scales, per backend and builder."""
+    """Log-log slope of ``key`` between consecutive scales, per backend and builder (solve
+    seconds only between optimal solves)."""
     out = {}
     for case in dict.fromkeys(_case(r) for r in rows):
-        mine = sorted((r for r in rows if _case(r) == case and r.get(key)),
-                      key=lambda r: r["scale"])
+        mine = sorted((r for r in rows if _case(r) == case and r.get(key)
+                       and (key != "solve_s" or r.get("status") == "optimal")),
+                      key=lambda r: r["scale"])  # a stopped solve says nothing of growth
         for a, b in zip(mine, mine[1:], strict=False):
             if a[key] > 0 and b[key] > 0:
                 out[case, a["scale"], b["scale"]] = (

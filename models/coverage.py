@@ -35,6 +35,8 @@ from typing import Literal
 
 import pulp
 
+from models.pulp_rows import EQ, GE, LE, add_row
+
 
 @dataclass(frozen=True)
 class CoverageInstance:
@@ -67,8 +69,7 @@ def build_lscp(instance: CoverageInstance) -> CoverageModel:
     lp = pulp.LpProblem("dingdian_lscp", pulp.LpMinimize)
     y = [lp.add_variable(f"y_j{j}", cat=pulp.LpBinary) for j in range(len(instance.candidates))]
     for i, reach in enumerate(instance.reach):
-        expr = pulp.LpAffineExpression([(y[j], 1) for j in reach])
-        lp.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=1), f"c1_cover_i{i}")
+        add_row(lp, f"c1_cover_i{i}", [(y[j], 1) for j in reach], GE, 1)
     objective = pulp.LpAffineExpression([(v, 1) for v in y])
     lp.setObjective(objective)
     return CoverageModel(instance, "lscp", lp, y, terms={"facilities": objective})
@@ -80,10 +81,8 @@ def build_mclp(instance: CoverageInstance, p: int) -> CoverageModel:
     y = [lp.add_variable(f"y_j{j}", cat=pulp.LpBinary) for j in range(len(instance.candidates))]
     z = [lp.add_variable(f"z_i{i}", cat=pulp.LpBinary) for i in range(len(instance.cells))]
     for i, reach in enumerate(instance.reach):
-        expr = pulp.LpAffineExpression([(z[i], 1), *((y[j], -1) for j in reach)])
-        lp.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=0), f"c1_cover_i{i}")
-    lp.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, 1) for v in y]),
-                                       pulp.LpConstraintEQ, rhs=p), "c2_budget")
+        add_row(lp, f"c1_cover_i{i}", [(z[i], 1), *((y[j], -1) for j in reach)], LE, 0)
+    add_row(lp, "c2_budget", [(v, 1) for v in y], EQ, p)
     covered = pulp.LpAffineExpression([(z[i], w) for i, w in enumerate(instance.population)
                                        if w != 0])
     lp.setObjective(-covered)

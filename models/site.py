@@ -135,14 +135,13 @@ when it explains the target or quota that they make impossible.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pulp
 
 from models.data import Quota, SiteProblem
+from models.pulp_rows import EQ, GE, LE, add_row, gc_paused, linear, minus, total, var_sum
 
 
 @dataclass
@@ -193,22 +192,8 @@ class _Namer:
 
 def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
     """Build the one linear model of :mod:`models.site` (see its docstring for the maths)."""
-    with _gc_paused():
+    with gc_paused():
         return _build(problem, elastic)
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while the model is built: the build allocates millions
-    of PuLP objects that hold no cycles, and the collector's passes over them grow with the
-    model (measured in benchmarks/README.md)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
@@ -258,7 +243,6 @@ def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) ->
 #: Elastic-form cost per unit of violation, by constraint family (see the module docstring).
 SLACK_COST = {"target": 1}
 DEFAULT_SLACK_COST = 100
-_EQ, _LE, _GE = pulp.LpConstraintEQ, pulp.LpConstraintLE, pulp.LpConstraintGE
 
 
 def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
@@ -291,52 +275,8 @@ def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str,
             expr.addterm(_slack(model, f"s_{name}_up", family, key, "+"), -1)
         if sense in (">=", "=="):
             expr.addterm(_slack(model, f"s_{name}_dn", family, key, "-"), 1)
-    model.lp.addConstraint(pulp.LpConstraint(expr, {"<=": _LE, "==": _EQ, ">=": _GE}[sense],
+    model.lp.addConstraint(pulp.LpConstraint(expr, {"<=": LE, "==": EQ, ">=": GE}[sense],
                                              rhs=rhs), name)
-
-
-def _row(model: SiteModel, name: str, terms, sense: int, rhs, constant=0.0) -> None:
-    """Add the row ``Σ coef·var + constant (sense) rhs`` from ``(var, coef)`` pairs (distinct
-    variables) in one step: the constraint PuLP's operators would build, coefficient for
-    coefficient and in the same term order, without their intermediate expressions."""
-    expr = pulp.LpAffineExpression(terms, constant=constant)
-    model.lp.addConstraint(pulp.LpConstraint(expr, sense, rhs=rhs), name)
-
-
-def _sum(variables) -> pulp.LpAffineExpression:
-    """``pulp.lpSum(variables)`` built as one dict when they are distinct variables."""
-    variables = list(variables)
-    terms = dict.fromkeys(variables, 1)
-    if len(terms) == len(variables) and all(type(v) is pulp.LpVariable for v in terms):
-        return pulp.LpAffineExpression(terms)
-    return pulp.lpSum(variables)
-
-
-def _linear(pairs) -> pulp.LpAffineExpression:
-    """``pulp.lpSum(c * v for c, v in pairs)`` as one dict: zero coefficients dropped, as
-    PuLP drops them; a repeated variable falls back to lpSum, which adds its coefficients."""
-    pairs = list(pairs)
-    terms = {v: c for c, v in pairs if c != 0}
-    if len(terms) == sum(1 for c, _v in pairs if c != 0):
-        return pulp.LpAffineExpression(terms)
-    return pulp.lpSum(c * v for c, v in pairs)
-
-
-def _total(expressions) -> pulp.LpAffineExpression:
-    """``pulp.lpSum(expressions)``, copying whole dicts where the expressions share no variable."""
-    total = pulp.LpAffineExpression()
-    for expr in expressions:
-        if total.keys().isdisjoint(expr.keys()):
-            dict.update(total, expr)
-            total.constant += expr.constant
-        else:
-            total.addInPlace(expr)
-    return total
-
-
-def _minus(var: pulp.LpVariable, expr: pulp.LpAffineExpression) -> list[tuple]:
-    """The terms of ``var - expr`` in PuLP's order (``var`` not in ``expr``)."""
-    return [(var, 1), *((v, -c) for v, c in expr.items())]
 
 
 def define_flow(model: SiteModel, names: _Namer) -> None:
@@ -358,13 +298,13 @@ def define_flow(model: SiteModel, names: _Namer) -> None:
             if adm is not None:
                 terms.append((adm, -1))
             terms.append((ex, 1))
-            _row(model, f"c1_flow_{n}_{t}", terms, _EQ, 0, constant)
+            add_row(model.lp, f"c1_flow_{n}_{t}", terms, EQ, 0, constant)
             if not (isinstance(x_prev, int) and x_prev == 1):  # e ≤ 1 needs no row
                 terms = [(ex, 1)] if isinstance(x_prev, int) else [(ex, 1), (x_prev, -1)]
-                _row(model, f"c1_exit_after_{n}_{t}", terms, _LE, 0, 0)
+                add_row(model.lp, f"c1_exit_after_{n}_{t}", terms, LE, 0, 0)
         admits = [a[fid, t] for t in p.years if (fid, t) in a]
         if len(admits) > 1:
-            _row(model, f"c1_admit_once_{n}", [(v, 1) for v in admits], _LE, 1)
+            add_row(model.lp, f"c1_admit_once_{n}", [(v, 1) for v in admits], LE, 1)
 
 
 def _groups(model: SiteModel, attr: str) -> dict[tuple[str, str], list[str]]:
@@ -383,7 +323,7 @@ def define_targets(model: SiteModel, names: _Namer) -> None:
     sense = "==" if p.options.target_mode == "equal" else "<="
     for tg in p.targets:
         ids = groups.get((tg.county, tg.kind), [])
-        expr = _sum(model.x[fid, tg.year] for fid in ids)
+        expr = var_sum(model.x[fid, tg.year] for fid in ids)
         name = f"c2_target_{names.ar(tg.county)}_{tg.kind}_{tg.year}"
         _limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
 
@@ -423,12 +363,12 @@ def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> 
     admit_sense = "==" if p.options.admit_mode == "exact" else "<="
     exempt = {f.id for f in p.facilities if f.exempt}
     for q, ids in pairs:
-        admits = _sum(model.a[fid, q.year] for fid in ids
+        admits = var_sum(model.a[fid, q.year] for fid in ids
                       if (fid, q.year) in model.a and fid not in exempt)
         if model.overrides:  # (13) special-zone overrides are not counted
-            admits = admits - _sum(model.overrides[fid, q.year] for fid in ids
+            admits = admits - var_sum(model.overrides[fid, q.year] for fid in ids
                                    if (fid, q.year) in model.overrides)
-        exits = _sum(model.e[fid, q.year] for fid in ids)
+        exits = var_sum(model.e[fid, q.year] for fid in ids)
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
         key = (q.area, q.kind, q.year)
@@ -457,14 +397,14 @@ def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpV
     gains: list[tuple[int, pulp.LpVariable]] = []
     for cv in model.problem.cover:
         for t in model.problem.years:
-            reach = _sum(model.x[fid, t] for fid in cv.facilities)
+            reach = var_sum(model.x[fid, t] for fid in cv.facilities)
             tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
             if cv.mode == "keep":
                 key = (cv.cell, cv.kind, t)
                 _limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:
                 g = model.lp.add_variable(f"g_{tag}", cat=pulp.LpBinary)
-                _row(model, f"c5_gain_{tag}", _minus(g, reach), _LE, 0)
+                add_row(model.lp, f"c5_gain_{tag}", minus(g, reach), LE, 0)
                 gains.append((cv.population, g))
     return gains
 
@@ -476,8 +416,8 @@ def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
         for t in model.problem.years:
             tag = f"{names.c(cr.cell)}_{cr.kind}_{t}"
             o = model.lp.add_variable(f"o_{tag}", lowBound=0, cat=pulp.LpInteger)
-            here = _sum(model.x[fid, t] for fid in cr.facilities)
-            _row(model, f"c6_crowd_{tag}", _minus(o, here), _GE, -1)
+            here = var_sum(model.x[fid, t] for fid in cr.facilities)
+            add_row(model.lp, f"c6_crowd_{tag}", minus(o, here), GE, -1)
             excess.append(o)
     return excess
 
@@ -487,7 +427,7 @@ def define_protected(model: SiteModel, names: _Namer) -> None:
     for f in model.problem.facilities:
         if f.protected or f.exempt:
             exits = [(model.e[f.id, t], 1) for t in model.problem.years]
-            _row(model, f"c7_protected_{names.f(f.id)}", exits, _EQ, 0)
+            add_row(model.lp, f"c7_protected_{names.f(f.id)}", exits, EQ, 0)
 
 
 def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
@@ -496,9 +436,9 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     for (county, kind), ids in sorted(_groups(model, "county").items()):
         u = model.lp.add_variable(f"u_{names.ar(county)}_{kind}", lowBound=0, cat=pulp.LpInteger)
         for t in model.problem.years:
-            changes = _sum([*(model.e[fid, t] for fid in ids),
+            changes = var_sum([*(model.e[fid, t] for fid in ids),
                             *(model.a[fid, t] for fid in ids if (fid, t) in model.a)])
-            _row(model, f"c8_peak_{names.ar(county)}_{kind}_{t}", _minus(u, changes), _GE, 0)
+            add_row(model.lp, f"c8_peak_{names.ar(county)}_{kind}_{t}", minus(u, changes), GE, 0)
         peaks.append(u)
     return peaks
 
@@ -556,29 +496,29 @@ def define_exempt(model: SiteModel, names: _Namer) -> None:
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     """(8a)–(8k); in the elastic form, the sum of slacks alone."""
     if model.elastic:
-        violation = _linear(model.slack_vars)
+        violation = linear(model.slack_vars)
         model.lp.setObjective(violation)
         model.terms = {"violation": violation}
         return
     w = model.problem.weights
     score = {f.id: f.score for f in model.problem.facilities}
     terms = {
-        "8a_coverage": _linear((-w.coverage * pop, g) for pop, g in gains),
-        "8b_crowding": _linear((w.crowding, o) for o in crowd),
-        "8c_exits": _linear(
+        "8a_coverage": linear((-w.coverage * pop, g) for pop, g in gains),
+        "8b_crowding": linear((w.crowding, o) for o in crowd),
+        "8c_exits": linear(
             (w.exit_score * score[fid] + w.churn, v) for (fid, _t), v in model.e.items()
         ),
-        "8d_admissions": _linear(
+        "8d_admissions": linear(
             (w.churn - w.admit_review * score[fid], v) for (fid, _t), v in model.a.items()
         ),
-        "8e_spread": _linear((w.spread, u) for u in peaks),
+        "8e_spread": linear((w.spread, u) for u in peaks),
     }
     priority = {f.id for f in model.problem.facilities if f.priority and not f.existing}
     bonus = [v for (fid, _t), v in model.a.items() if fid in priority]
     if bonus:  # (8f) only when some applicant has a priority class
-        terms["8f_priority"] = _linear((-w.priority, v) for v in bonus)
+        terms["8f_priority"] = linear((-w.priority, v) for v in bonus)
     from models.allocation import objective_terms
 
     terms.update(objective_terms(model))  # (8g)–(8k), each only when something carries it
     model.terms = terms
-    model.lp.setObjective(_total(terms.values()))
+    model.lp.setObjective(total(terms.values()))
