@@ -180,9 +180,9 @@ def _check_planner_files(ctx: click.Context, sc, out: Console) -> None:
 
 
 def _rule_extras(ctx: click.Context, sc, plan=None, extras=()) -> list:
-    """Street split, basic set and indices (:mod:`solver.allocation`); bad input exits 2."""
-    from solver.allocation import rule_extras
+    """Street split, basic set and indices (:mod:`solver.rule_extras`); bad input exits 2."""
     from solver.errors import ScenarioError
+    from solver.rule_extras import rule_extras
 
     try:
         return rule_extras(sc, plan, extras)
