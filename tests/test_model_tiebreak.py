@@ -9,10 +9,7 @@ years), so a facility designated in both years adds :math:`3\\rho_f`.
 from __future__ import annotations
 
 import pytest
-
-from models.data import Cover
-from models.tiebreak import tie_break_ranks, year_weights
-from tests.model_cases import (
+from model_cases import (
     BACKENDS,
     OPTIMAL,
     county_quotas,
@@ -21,6 +18,9 @@ from tests.model_cases import (
     make_problem,
     solve_verified,
 )
+
+from models.data import Cover
+from models.tiebreak import tie_break_ranks, year_weights
 
 
 def test_ranks_by_score_then_id_and_years_weigh_early_more():
