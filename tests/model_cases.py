@@ -172,6 +172,13 @@ def lp_text(problem: SiteProblem, tmp_path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def stray_rows(text: str, families) -> list[str]:
+    """Row names of an LP text that belong to none of ``families`` (the objective aside)."""
+    names = re.findall(r"^(\S+):", text, flags=re.M)
+    return [n for n in names if n != "OBJ"
+            and not any(re.match(rf"{f}_[a-z0-9]", n) for f in families)]
+
+
 def lp_sections(text: str, families, row_suffix: str) -> dict[str, str]:
     """The objective and the rows of each constraint family (``<family>_<row_suffix>…``)."""
     objective = text.split("Minimize\n", 1)[1].split("Subject To\n", 1)[0]
