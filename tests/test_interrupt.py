@@ -1,8 +1,8 @@
 """Time limits, Ctrl-C and failing solvers (issue 6, item 5), on the real Zhangye scenario.
 
 * Ctrl-C (SIGINT) during a solve: exit 130, one line, and an earlier OUT left as it was — on
-  every backend (HiGHS and CBC raise KeyboardInterrupt; CP-SAT catches the signal itself and
-  stops early, which the backend turns back into an interrupt).
+  every backend (HiGHS and CBC raise KeyboardInterrupt; CP-SAT runs in a thread with its own
+  SIGINT handler off, so Python raises the interrupt and the backend stops the search).
 * A missing solver (``DINGDIAN_CBC_PATH`` naming no file) and a crashing one (an executable
   that exits with an error) give one error line and exit 4; ``--fallback highs`` solves again
   with HiGHS and says so. No mock: the executables are real files.
