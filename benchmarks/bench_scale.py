@@ -11,11 +11,15 @@ one scale, one backend — runs in a fresh subprocess in its own process group, 
   load and build figures it had already reported (HiGHS has been seen to run far past its own
   time limit on the monolithic 100× model).
 
-``--builder decomposed`` runs ``solver.decompose.solve_decomposed`` (county by county, two
-workers; its peak memory is the parent's, workers' peaks are not added). A vectorised
-transcription of the model (a numpy/CSR builder, ~5× cheaper to build) was measured on the h2
-branch and not kept: a second copy of the formulation drifted from models/site.py as soon as
-the allocation rules were added (see benchmarks/README.md). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
+``--builder decomposed`` splits the problem as :mod:`solver.decompose` does and first builds
+every part alone on two workers (:mod:`build_parts`: the parallel build's wall and CPU
+seconds), then solves the parts with ``solver.decompose.solve_parts`` on two workers (its
+``solve s`` is that whole wall time, the parts' rebuilds included; its peak memory is the
+parent's, the workers' peaks are not added). ``--time-limit 0`` stops after the build. Both
+builders solve to the optimum only (stage L1) unless ``--unique`` adds the tie-break (L2). A
+vectorised transcription of the model (a numpy/CSR builder, ~5× cheaper to build) was measured
+on the h2 branch and not kept: a second copy of the formulation drifted from models/site.py as
+soon as the allocation rules were added (see benchmarks/README.md). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
 CPU seconds of :func:`models.site.build_site_model`), solve s (the backend, including PuLP's
 hand-over of the model to the solver), peak MiB, status, objective, bound, gap; and per backend
 the growth exponent between sizes, the slope of log(seconds) against log(scale).
@@ -60,24 +64,34 @@ def say(**kw):
     print(json.dumps(kw), flush=True)
 
 scale, backend, limit, builder = int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
+unique = sys.argv[6] == "unique"
 t0 = time.perf_counter()
 problem = load_province(scale)
 say(phase="load", load_s=time.perf_counter() - t0, facilities=len(problem.facilities),
     peak_mib=peak_mib())
 t0, c0 = time.perf_counter(), time.process_time()
-if builder == "decomposed":  # county by county (solver/decompose.py), when it is there
-    from solver.decompose import solve_decomposed
-    r = solve_decomposed(problem, backend=backend, time_limit=limit, workers=2)
-    say(phase="solve", build_s=r.build_seconds, solve_s=r.solve_seconds, status=r.status,
-        objective=r.objective, bound=r.bound, gap=r.gap, variables=r.n_variables,
-        constraints=r.n_constraints, peak_mib=peak_mib(),
+if builder == "decomposed":  # county by county (solver/decompose.py), two workers
+    from build_parts import build_parallel
+    from solver.decompose import solve_parts
+    b = build_parallel(problem, workers=2)  # the parts' builds alone, timed in parallel
+    say(phase="build", peak_mib=peak_mib(), **b)
+    if limit <= 0:  # --time-limit 0: build only
+        sys.exit(0)
+    dec = solve_parts(problem, backend, time_limit=limit, workers=2, unique=unique)
+    r = dec.result
+    say(phase="solve", solve_s=dec.wall_seconds, parts_build_s=r.build_seconds,
+        parts_solve_s=r.solve_seconds, largest_part_s=max(p.build_seconds + p.solve_seconds
+                                                          for _, p in dec.parts),
+        status=r.status, objective=r.objective, bound=r.bound, gap=r.gap, peak_mib=peak_mib(),
         solver_child_peak_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     sys.exit(0)
 model = build_site_model(problem)
 size = dict(variables=model.lp.numVariables(), constraints=model.lp.numConstraints())
 build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 say(phase="build", build_s=build_s, build_cpu_s=build_cpu_s, peak_mib=peak_mib(), **size)
-r = solve_model(model, backend, limit, build_s)
+if limit <= 0:  # --time-limit 0: build only
+    sys.exit(0)
+r = solve_model(model, backend, limit, build_s, stages=("L2",) if unique else ())
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 say(phase="solve", solve_s=r.solve_seconds, status=r.status, objective=r.objective, bound=r.bound,
     gap=r.gap, peak_mib=peak_mib(), solver_child_peak_mib=child)
@@ -94,12 +108,12 @@ def _peak_of(pid: int) -> float | None:
 
 
 def run_case(scale: int, backend: str, time_limit: float, kill_after: float,
-             builder: str = "pulp") -> dict:
+             builder: str = "pulp", unique: bool = False) -> dict:
     """One case in a fresh process group; the phases it reported, or what it had when killed."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(HERE), str(scale), backend, str(time_limit),
-         builder],
+         builder, "unique" if unique else "any"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         start_new_session=True,
     )
@@ -112,7 +126,8 @@ def run_case(scale: int, backend: str, time_limit: float, kill_after: float,
         out, err = proc.communicate()
         killed = True
     wall = time.perf_counter() - t0
-    row: dict = {"scale": scale, "backend": backend, "builder": builder, "wall_s": wall}
+    row: dict = {"scale": scale, "backend": backend, "builder": builder, "wall_s": wall,
+                 "unique": unique, "commit": machine()["commit"]}
     for line in out.splitlines():
         if line.startswith("{"):
             row.update(json.loads(line))
@@ -211,6 +226,9 @@ def main(argv=None) -> None:
     ap.add_argument("--builder", choices=("pulp", "decomposed"), default="pulp",
                     help="pulp: models.site, one model (every backend); decomposed: "
                          "solver.decompose, county by county")
+    ap.add_argument("--unique", action="store_true",
+                    help="run the tie-break stage (L2) after the optimum, as `dingdian solve` "
+                         "does by default (default here: the optimum only, stage L1)")
     ap.add_argument("--out", type=Path, help="JSON file for the rows (appended to if present)")
     args = ap.parse_args(argv)
     from generate import generate
@@ -222,7 +240,8 @@ def main(argv=None) -> None:
         rows = json.loads(args.out.read_text(encoding="utf-8"))["rows"]
     for scale in scales:
         for backend in args.backends.split(","):
-            row = run_case(scale, backend, args.time_limit, args.kill_after, args.builder)
+            row = run_case(scale, backend, args.time_limit, args.kill_after, args.builder,
+                           args.unique)
             row["time_limit"] = args.time_limit
             rows = [r for r in rows if (r["scale"], _case(r)) != (scale, _case(row))] + [row]
             print(json.dumps(row), flush=True)

@@ -122,6 +122,9 @@ def prefixed(problem: SiteProblem, prefix: str) -> SiteProblem:
                     for c in problem.cover),
         crowd=tuple(rep(c, cell=p(c.cell), facilities=ids(c.facilities)) for c in problem.crowd),
         near=tuple(rep(n, facility=p(n.facility), others=ids(n.others)) for n in problem.near),
+        zone_budget=tuple(rep(z, county=p(z.county)) for z in problem.zone_budget),
+        roles=tuple(rep(r, county=p(r.county)) for r in problem.roles),
+        exit_plan=tuple(rep(x, county=p(x.county)) for x in problem.exit_plan),
     )
 
 
@@ -129,7 +132,7 @@ def merge(problems: list[SiteProblem]) -> SiteProblem:
     """One problem holding every city's rows (the cities must share years, options, weights)."""
     first = problems[0]
     for other in problems[1:]:
-        for attr in ("base_year", "years", "options", "weights", "gate"):
+        for attr in ("base_year", "years", "options", "weights", "gate", "green_channel"):
             if getattr(other, attr) != getattr(first, attr):
                 raise ValueError(f"cities differ in {attr}")
     def cat(attr):
@@ -137,7 +140,8 @@ def merge(problems: list[SiteProblem]) -> SiteProblem:
 
     return dataclasses.replace(first, facilities=cat("facilities"), targets=cat("targets"),
                                quotas=cat("quotas"), cover=cat("cover"), crowd=cat("crowd"),
-                               near=cat("near"))
+                               near=cat("near"), zone_budget=cat("zone_budget"),
+                               roles=cat("roles"), exit_plan=cat("exit_plan"))
 
 
 def city_feasible(seed: int, cache: Path | None = None) -> bool:

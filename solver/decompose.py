@@ -129,24 +129,37 @@ def split(problem: SiteProblem, groups: list[tuple[str, ...]] | None = None) -> 
 
     _check_groups(problem, part_of)
     ranks = tie_break_ranks(problem)
-    out = []
-    for i in range(len(groups)):
-        facilities = tuple(f for f in problem.facilities if part_of[f.county] == i)
-        out.append(dataclasses.replace(
+    n = len(groups)
+
+    def by_part(rows, part) -> list[tuple]:
+        """``rows`` bucketed by part in one pass, each bucket in the rows' order."""
+        buckets: list[list] = [[] for _ in range(n)]
+        for row in rows:
+            i = part(row)
+            if i is not None:
+                buckets[i].append(row)
+        return [tuple(b) for b in buckets]
+
+    facilities = by_part(problem.facilities, lambda f: part_of[f.county])
+    targets = by_part(problem.targets, lambda t: part_of[t.county])
+    quotas = by_part(problem.quotas, quota_part)
+    cover = by_part(problem.cover, lambda c: part_of[c.county])
+    crowd = by_part(problem.crowd, lambda c: part_of[county_of[c.facilities[0]]])
+    near = by_part(problem.near, lambda x: part_of[county_of[x.facility]])
+    # the allocation rules (13)–(15) are per county: each part keeps its counties' rows
+    zones = by_part(problem.zone_budget, lambda z: part_of.get(z.county))
+    roles = by_part(problem.roles, lambda r: part_of.get(r.county))
+    exits = by_part(problem.exit_plan, lambda x: part_of.get(x.county))
+    return [
+        dataclasses.replace(
             problem,
-            facilities=facilities,
-            ranks=tuple((f.id, ranks[f.id]) for f in facilities),
-            targets=tuple(t for t in problem.targets if part_of[t.county] == i),
-            quotas=tuple(q for q in problem.quotas if quota_part(q) == i),
-            cover=tuple(c for c in problem.cover if part_of[c.county] == i),
-            crowd=tuple(c for c in problem.crowd if part_of[county_of[c.facilities[0]]] == i),
-            near=tuple(n for n in problem.near if part_of[county_of[n.facility]] == i),
-            # the allocation rules (13)–(15) are per county: each part keeps its counties' rows
-            zone_budget=tuple(z for z in problem.zone_budget if part_of.get(z.county) == i),
-            roles=tuple(r for r in problem.roles if part_of.get(r.county) == i),
-            exit_plan=tuple(x for x in problem.exit_plan if part_of.get(x.county) == i),
-        ))
-    return out
+            facilities=facilities[i],
+            ranks=tuple((f.id, ranks[f.id]) for f in facilities[i]),
+            targets=targets[i], quotas=quotas[i], cover=cover[i], crowd=crowd[i], near=near[i],
+            zone_budget=zones[i], roles=roles[i], exit_plan=exits[i],
+        )
+        for i in range(n)
+    ]
 
 
 def _check_groups(problem: SiteProblem, part_of: dict[str, int]) -> None:

@@ -50,6 +50,14 @@ def test_two_cities(tmp_path):
     # targets and quotas are the real ones, once per city
     assert sum(t.count for t in province.targets) == 2 * sum(t.count for t in one.targets)
     assert len(province.quotas) == 2 * len(one.quotas)
+    # the allocation rules' rows (zones, roles, exit plan) come once per city, prefixed: a
+    # province built without them would be a smaller model than its cities
+    for attr in ("zone_budget", "roles", "exit_plan"):
+        rows = getattr(province, attr)
+        assert len(rows) == 2 * len(getattr(one, attr))
+        assert Counter(r.county.split("·")[0] for r in rows) == \
+            Counter({"市001": len(rows) // 2, "市002": len(rows) // 2} if rows else {})
+    assert one.zone_budget and one.roles  # the shipped Zhangye scenario has both rules on
     # every reach list stays inside its own city
     for cv in province.cover:
         city = cv.cell.split("·")[0]
