@@ -112,12 +112,14 @@ def define_zone_overrides(model: SiteModel, names: _Namer) -> None:
     p = model.problem
     if not p.zone_budget or p.options.admit_mode == "exact":
         return
+    applicants: dict[tuple[str, str], list] = defaultdict(list)  # zone applicants, in order
+    for f in p.facilities:
+        if f.zone and not f.existing and not f.exempt:
+            applicants[f.county, f.kind].append(f.id)
     for b in p.zone_budget:
         if b.admit <= 0:
             continue
-        ids = [f.id for f in p.facilities
-               if f.county == b.county and f.kind == b.kind and f.zone and not f.existing
-               and not f.exempt and (f.id, b.year) in model.a]
+        ids = [fid for fid in applicants.get((b.county, b.kind), ()) if (fid, b.year) in model.a]
         if not ids:
             continue
         used = []
@@ -139,9 +141,13 @@ def overrides_in(model: SiteModel, ids, year: int):
 def define_roles(model: SiteModel, names: _Namer) -> None:
     """(14) role variables of eligible pharmacies and the county's number of holders."""
     p = model.problem
+    eligible: dict[tuple[str, str], list] = defaultdict(list)  # (county, role) → ids, in order
+    for f in p.facilities:
+        for role in dict.fromkeys(f.roles):
+            eligible[f.county, role].append(f.id)
     for need in p.roles:
         t = need.year
-        ids = [f.id for f in p.facilities if f.county == need.county and need.role in f.roles]
+        ids = eligible.get((need.county, need.role), [])
         held = []
         for fid in ids:
             n = names.f(fid)
