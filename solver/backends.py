@@ -11,6 +11,14 @@ how that same :class:`pulp.LpProblem` reaches a solver:
 All three are asked for a proven optimum (relative gap 0, absolute gap below 1: the objective
 has integer coefficients, so an absolute gap < 1 proves optimality); with a time limit the best
 plan found is returned with status ``feasible`` and its gap.
+
+``options`` pass a solver's own parameters through unchanged, after dingdian's, so that they
+win (``dingdian solve --solver-option KEY=VALUE``): HiGHS options by name (``mip_max_nodes``),
+CBC command-line options (``maxNodes``), CP-SAT ``SatParameters`` fields
+(``max_deterministic_time``). A HiGHS or CP-SAT name the solver does not know is refused in one
+line before the solve; CBC reports an unknown option in its log, which is refused after it.
+A stop the options cause (a node, solution or deterministic-time limit) is read like a time
+limit: the best plan found, ``feasible``, with its gap.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,13 +47,20 @@ BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat")
 #: CP-SAT parameters: linearization_level 2 adds the LP relaxation's cuts that let CP-SAT prove
 #: the optimum of covering models quickly (measured: default stays ~1 % from its bound).
 #: ``catch_sigint_signal:false`` leaves Ctrl-C to Python (see :func:`_interruptible`).
-CPSAT_PARAMETERS = "linearization_level:2 num_workers:1 catch_sigint_signal:false"
+CPSAT_PARAMETERS: dict[str, object] = {"linearization_level": 2, "num_workers": 1,
+                                       "catch_sigint_signal": False}
 
 Progress = Callable[[str], None]
+#: a solver's own parameters by name, passed through (module docstring)
+Options = Mapping[str, object]
 
 
 class BackendError(RuntimeError):
     """A backend is missing or failed; the message is one line for the planner."""
+
+
+class OptionError(BackendError):
+    """A solver option (``--solver-option``) the solver does not take: bad input, one line."""
 
 
 def solve(
@@ -56,16 +71,19 @@ def solve(
     progress: Progress | None = None,
     unique: bool = True,
     certify: bool = False,
+    options: Options | None = None,
 ) -> SolveResult:
     """Build the site model for ``problem`` and solve it with ``backend``.
 
     ``unique`` (default) refines a proven optimum by the tie-break stage (L2) of
     :mod:`models.tiebreak`, so that every backend returns the same plan; ``certify`` adds stage
     (L3), which proves that plan is the only one as good (``SolveResult.unique``). The elastic
-    form (which explains infeasibility) is solved in one stage.
+    form (which explains infeasibility) is solved in one stage. ``options`` are the solver's
+    own parameters, applied to every stage (module docstring).
     """
     if backend not in BACKENDS:
         raise BackendError(f"unknown solver '{backend}': choose one of {', '.join(BACKENDS)}")
+    check_options(backend, options)
     say = progress or (lambda _msg: None)
     say("building the model")
     t0 = time.perf_counter()
@@ -75,7 +93,7 @@ def solve(
         f"{model.lp.numConstraints()} constraints)")
     return solve_model(model, backend, time_limit, build_seconds,
                        stages=("L2", "L3") if certify else ("L2",) if unique and not elastic
-                       else (), progress=say)
+                       else (), progress=say, options=options)
 
 
 def solve_model(
@@ -85,19 +103,22 @@ def solve_model(
     build_seconds: float = 0.0,
     stages: tuple[str, ...] = (),
     progress: Progress | None = None,
+    options: Options | None = None,
 ) -> SolveResult:
     """Solve an already built model with one backend and read the plan back.
 
     ``stages`` are the lexicographic stages of :mod:`models.tiebreak` run after a proven
     optimum (``"L2"`` tie-break, ``"L3"`` certificate); the model is left with its objective.
+    ``options`` are the solver's own parameters (module docstring).
     """
     t0 = time.perf_counter()
-    status, objective, bound, values, message = run_backend(model, backend, time_limit)
+    status, objective, bound, values, message = run_backend(model, backend, time_limit, options)
     record = [_stage("L1", status, objective, bound, time.perf_counter() - t0)]
     unique = None
     if stages and status == OPTIMAL:
         values, record, unique = _lexicographic(model, backend, objective, values, stages,
-                                                _remaining(time_limit, t0), progress, record)
+                                                _remaining(time_limit, t0), progress, record,
+                                                options)
     solve_seconds = time.perf_counter() - t0
     designated = terms = choices = None
     if values is not None and status in (OPTIMAL, FEASIBLE):
@@ -124,6 +145,7 @@ def solve_model(
         stages=tuple(record),
         unique=unique,
         choices=choices or {},
+        options=dict(options or {}),
     )
 
 
@@ -140,7 +162,7 @@ def _remaining(time_limit: float | None, since: float) -> float | None:
 
 def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
                    stages: tuple[str, ...], time_limit: float | None,
-                   progress: Progress | None, record: list[dict]):
+                   progress: Progress | None, record: list[dict], options: Options | None):
     """Stages (L2) and (L3) of :mod:`models.tiebreak` after the optimum of (8).
 
     Returns the plan's values (stage L2's, or stage L1's when L2 found nothing), the stage
@@ -161,7 +183,7 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     tau = tiebreak.tie_break_expression(staged)
     staged.lp.setObjective(tau)
     say("tie-break stage L2 (score, then id)")
-    st, z, bound, vals, _ = run_backend(staged, backend, _remaining(time_limit, t0))
+    st, z, bound, vals, _ = run_backend(staged, backend, _remaining(time_limit, t0), options)
     if vals is not None:
         z = _value(tau, vals)
     record.append(_stage("L2", st, z, bound, time.perf_counter() - t0))
@@ -176,7 +198,8 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
         delta, ones = tiebreak.distance_expression(staged, plan)
         staged.lp.setObjective(-delta)  # maximise delta = ones + expression
         say("certificate stage L3 (farthest equally good plan)")
-        st3, _z3, b3, vals3, _ = run_backend(staged, backend, _remaining(time_limit, t0))
+        st3, _z3, b3, vals3, _ = run_backend(staged, backend, _remaining(time_limit, t0),
+                                             options)
         distance = None if vals3 is None else round(ones + _value(delta, vals3))
         most = None if b3 is None else ones - b3  # the bound on delta
         record.append(_stage("L3", st3, distance, most, time.perf_counter() - t1))
@@ -187,12 +210,49 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     return values, record, unique
 
 
-def run_backend(model: SiteModel, backend: str, time_limit: float | None = None):
+def run_backend(model: SiteModel, backend: str, time_limit: float | None = None,
+                options: Options | None = None):
     """Run one solver: ``(status, objective, bound, values by variable name, message)``."""
     runners = {"highs": _run_highs, "cbc": _run_cbc, "cpsat": _run_cpsat}
     if backend not in runners:
         raise BackendError(f"unknown solver '{backend}': choose one of {', '.join(BACKENDS)}")
-    return runners[backend](model, time_limit)
+    return runners[backend](model, time_limit, dict(options or {}))
+
+
+def check_options(backend: str, options: Options | None) -> None:
+    """Refuse, in one line, a HiGHS or CP-SAT option name (or value) the solver does not take.
+
+    CBC has no way to ask; an option it does not know is refused after the run (its log).
+    """
+    if not options:
+        return
+    if backend == "highs":
+        import highspy
+
+        probe = highspy.Highs()
+        probe.setOptionValue("output_flag", False)
+        for key, value in options.items():
+            if probe.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+                raise OptionError(f"HiGHS does not take the option {key}={value!r}: see "
+                                   "https://ergo-code.github.io/HiGHS/stable/options/definitions/")
+    elif backend == "cpsat":
+        from google.protobuf import text_format
+        from ortools.sat import sat_parameters_pb2
+
+        for key, value in options.items():
+            try:
+                text_format.Parse(_sat_text({key: value}), sat_parameters_pb2.SatParameters())
+            except text_format.ParseError:
+                raise OptionError(f"CP-SAT does not take the parameter {key}={value!r}: see "
+                                   "ortools/sat/sat_parameters.proto") from None
+
+
+def _sat_text(parameters: Options) -> str:
+    """CP-SAT parameters as protobuf text (``linearization_level:2 catch_sigint_signal:false``)."""
+    def text(v) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    return " ".join(f"{k}:{text(v)}" for k, v in parameters.items())
 
 
 def _value(expr, values: dict[str, float]) -> float:
@@ -234,13 +294,17 @@ def _quiet_stdout():
 
 
 # --------------------------------------------------------------------------- HiGHS (highspy)
-def _run_highs(model: SiteModel, time_limit: float | None):
-    cmd = pulp.HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit)
+def _run_highs(model: SiteModel, time_limit: float | None, options: dict):
+    cmd = pulp.HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, **options)
     try:
         with _quiet_stdout():
             model.lp.solve(cmd)
     except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the installation
         return ERROR, None, None, None, f"HiGHS failed: {exc}"
+    except KeyError:
+        # PuLP 3.3 has no status for a solution or node limit (kSolutionLimit) and raises after
+        # it has read the values back; the status is read from HiGHS below all the same.
+        pass
     highs = model.lp.solverModel
     info = highs.getInfo()
     model_status = highs.modelStatusToString(highs.getModelStatus())
@@ -264,9 +328,10 @@ _CBC_LINE = re.compile(r"^(Result|Objective value|Lower bound|Gap)\s*[-:]\s*(.+)
 CBC_PATH_ENV = "DINGDIAN_CBC_PATH"
 
 
-def _run_cbc(model: SiteModel, time_limit: float | None):
+def _run_cbc(model: SiteModel, time_limit: float | None, options: dict):
     cmd = pulp.COIN_CMD(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1,
-                        path=os.environ.get(CBC_PATH_ENV) or None)
+                        path=os.environ.get(CBC_PATH_ENV) or None,
+                        options=[f"{k} {v}" for k, v in options.items()])
     if not cmd.available():
         raise BackendError("CBC is not installed: pip install 'pulp[cbc]' (or choose --solver highs)")
     with tempfile.TemporaryDirectory(prefix="dingdian-cbc-") as tmp:
@@ -275,9 +340,15 @@ def _run_cbc(model: SiteModel, time_limit: float | None):
         cmd.logPath = str(log_path)
         try:
             model.lp.solve(cmd)
+            failure = None
         except pulp.PulpSolverError as exc:
-            return ERROR, None, None, None, f"CBC failed: {exc}"
+            failure = f"CBC failed: {exc}"
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    unknown = re.search(r"(?:No match for|Unrecognized parameter -)\s*([^\s,]+)", log)
+    if options and unknown:
+        raise OptionError(f"CBC does not take the option {unknown.group(1)}: see `cbc -?`")
+    if failure:
+        return ERROR, None, None, None, failure
     summary = {}
     for line in log.splitlines():
         m = _CBC_LINE.match(line.strip())
@@ -317,17 +388,18 @@ def _printed_lower_bound(text: str | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- CP-SAT (OR-tools)
-def _run_cpsat(model: SiteModel, time_limit: float | None):
+def _run_cpsat(model: SiteModel, time_limit: float | None, options: dict):
     fd, mps_path = tempfile.mkstemp(prefix="dingdian-", suffix=".mps")
     os.close(fd)
     try:
         model.lp.writeMPS(mps_path)
-        return _run_cpsat_mps(mps_path, time_limit, model.lp.objective.constant)
+        return _run_cpsat_mps(mps_path, time_limit, model.lp.objective.constant, options)
     finally:
         os.unlink(mps_path)
 
 
-def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float):
+def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float,
+                   options: Options | None = None):
     """CP-SAT on a model written as MPS by PuLP;
     ``offset`` is the objective's constant, which MPS does not carry."""
     from ortools.linear_solver.python import model_builder as mb
@@ -338,7 +410,7 @@ def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float):
     sat = mb.ModelSolver("sat")
     if not sat.solver_is_supported():  # pragma: no cover - depends on the OR-tools build
         raise BackendError("CP-SAT is not available in this OR-tools build: choose --solver highs")
-    sat.set_solver_specific_parameters(CPSAT_PARAMETERS)
+    sat.set_solver_specific_parameters(_sat_text({**CPSAT_PARAMETERS, **(options or {})}))
     if time_limit is not None:
         sat.set_time_limit_in_seconds(time_limit)
     status = _interruptible(sat, mbm)

@@ -234,6 +234,12 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
               show_default=True, help="MILP backend.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
+@click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
+              callback=lambda _ctx, _param, value: _solver_options(value),
+              help="A parameter of the chosen solver itself, passed through (repeatable): "
+                   "HiGHS option (mip_max_nodes=1000), CBC option (maxSolutions=1), CP-SAT "
+                   "parameter (max_deterministic_time=30). A stop it causes writes the best "
+                   "plan found, not proven optimal.")
 @click.option("--fallback", type=click.Choice(SOLVERS), default=None,
               help="If the solver is missing or fails, solve again with this one (off by "
                    "default: a failure is one error line, exit 4).")
@@ -254,7 +260,7 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
 def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
           time_limit: float | None, fallback: str | None, unique: bool, certify: bool,
           decompose: bool = False, workers: int | None = None,
-          scheduler: str | None = None) -> None:
+          scheduler: str | None = None, solver_options: dict | None = None) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
@@ -263,19 +269,28 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     summary.json; with the allocation rules (rules: in the scenario) also street_split.csv
     (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
     density index), and roles.csv when the scenario's allocation rules give pharmacy roles.
-    Exit 0 on a verified plan; 2 bad input; 3 infeasible (reasons printed, nothing written);
-    4 no plan found; 5 plan written but the residual check failed.
+    Exit 0 on a verified plan; 2 bad input (an option the solver does not take included);
+    3 infeasible (reasons printed, nothing written); 4 no plan found; 5 plan written but the
+    residual check failed. --solver-option applies to --solver only, not to --fallback.
 
     \b
     Example:
       dingdian solve scenarios/zhangye --out out/zhangye --solver highs --time-limit 120
       dingdian solve scenarios/zhangye --out out/zhangye --decompose --workers 2
+      dingdian solve scenarios/zhangye --out out/zhangye --solver cbc --solver-option maxSolutions=1
     """
     from solver import outputs
     from solver.result import ERROR, INFEASIBLE
 
     if (workers is not None or scheduler is not None) and not decompose:
         _fail(ctx, "--workers and --scheduler need --decompose", EXIT_INPUT)
+    if solver_options:
+        from solver.backends import OptionError, check_options
+
+        try:
+            check_options(backend, solver_options)
+        except OptionError as exc:
+            _fail(ctx, f"--solver-option: {exc}", EXIT_INPUT)
     out = _console()
     decomposed = None
     try:
@@ -292,19 +307,24 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
             def run(name: str):
                 """(result, failure): a missing solver or a crash is a failure, not a plan."""
                 nonlocal decomposed
+                options = solver_options if name == requested else None  # not for --fallback
                 try:
                     if decompose:
                         decomposed = _solve_decomposed(ctx, sc, name, time_limit, workers,
                                                        scheduler, progress, unique=unique,
-                                                       certify=certify)
+                                                       certify=certify, options=options)
                         r = decomposed.result
                     else:
                         r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
-                                           progress=progress, unique=unique, certify=certify)
-                except backend_error as exc:  # solver missing
+                                           progress=progress, unique=unique, certify=certify,
+                                           options=options)
+                except backend_error as exc:  # solver missing, or an option it does not take
+                    if isinstance(exc, backends.OptionError):
+                        _fail(ctx, f"--solver-option: {exc}", EXIT_INPUT)
                     return None, str(exc)
                 return (None, f"{name}: {r.message}") if r.status == ERROR else (r, None)
 
+            requested = backend
             result, failure = run(backend)
             if failure and fallback and fallback != backend:
                 out.print(f"[yellow]{failure}[/yellow]; 改用 falling back to {fallback}")
@@ -374,7 +394,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                   f"{result.build_seconds + result.solve_seconds:.1f}s", markup=False)
     if result.status != "optimal":
         out.print("[yellow]未证明最优 not proven optimal[/yellow]: the best plan found within the "
-                  "time limit; the gap bounds how far it can be from the optimum")
+                  "time limit (or the solver's own limits); the gap bounds how far it can be "
+                  "from the optimum")
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
     out.print(f"输出 output: {path} ({', '.join(written)})", markup=False)
     _print_gate(out, sc)
@@ -397,6 +418,26 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
             err.print(f"  - {line}", markup=False)
         ctx.exit(EXIT_UNVERIFIED)
     out.print("[green]校验通过 verified[/green]: every rule holds in the written plan")
+
+
+def _solver_options(pairs: tuple[str, ...]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs as a dict, each value an int, a float, true/false or the text."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--solver-option")
+        value: object = text.strip()
+        for cast in (int, float):
+            try:
+                value = cast(text)
+                break
+            except ValueError:
+                continue
+        if text.strip().lower() in ("true", "false"):
+            value = text.strip().lower() == "true"
+        options[key.strip()] = value
+    return options
 
 
 def _solve_decomposed(ctx, sc, backend, time_limit, workers, scheduler, progress, **kwargs):

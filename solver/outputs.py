@@ -216,6 +216,7 @@ def summary_dict(scenario, result, cells_out, counts, verification=None, extra=N
         "scenario": {"name": getattr(cfg, "name", ""), "title": getattr(cfg, "title", ""),
                      "path": str(Path(getattr(scenario, "path", "")).absolute())},
         "solver": result.backend,
+        "solver_options": dict(getattr(result, "options", {}) or {}),
         "status": result.status,
         "objective": result.objective,
         "bound": result.bound,

@@ -43,6 +43,8 @@ class SolveResult:
     #: decisions beside the designations (models.allocation.chosen): ``overrides`` (facility,
     #: year) admitted beyond the yearly limits in a special zone, ``roles`` (role, facility, year)
     choices: dict[str, tuple] = field(default_factory=dict)
+    #: the solver's own parameters passed through (``--solver-option``), as given
+    options: dict[str, object] = field(default_factory=dict)
 
     @property
     def has_plan(self) -> bool:
