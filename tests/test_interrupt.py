@@ -99,7 +99,9 @@ def test_fallback_only_when_asked(tmp_path, crashing_cbc):
 
 
 def test_time_limit_gives_the_best_plan_with_its_gap():
-    """CP-SAT with default-free limits: after 0.5 s it has a plan with a gap, or none yet."""
+    """CP-SAT after 0.5 wall seconds: a plan with its gap, or none yet (wall time is not
+    deterministic, so each outcome is checked; ``test_solver_options.py`` takes the feasible
+    path deterministically, with limits counted in the solver's own work)."""
     problem = load_scenario(ZHANGYE / "scenario.yaml").problem
     r = solve(problem, "cpsat", time_limit=0.5)
     assert r.status in (FEASIBLE, NO_SOLUTION, OPTIMAL)
