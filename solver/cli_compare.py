@@ -64,16 +64,22 @@ def _key_columns(table: Table) -> None:
     table.add_column("年份 year", justify="right", no_wrap=True, min_width=4)
 
 
-def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: bool) -> Table:
-    """County (and street) × kind × year: designated / admitted / exited per run, and Δ."""
-    labels, two = list(cmp.labels), len(cmp.labels) == 2
-    table = Table(title="定点数量 designated / 准入 admitted / 退出 exited",
-                  caption=f"Δ = {labels[1]} − {labels[0]}" if two else None)
+def _runs_table(title: str, labels: list[str]) -> Table:
+    """The key columns, one column per run and, for two runs, their difference Δ."""
+    two = len(labels) == 2
+    table = Table(title=title, caption=f"Δ = {labels[1]} − {labels[0]}" if two else None)
     _key_columns(table)
     for lab in labels:
         table.add_column(lab, justify="right", no_wrap=True)
     if two:
         table.add_column("Δ", justify="right", no_wrap=True)
+    return table
+
+
+def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: bool) -> Table:
+    """County (and street) × kind × year: designated / admitted / exited per run, and Δ."""
+    labels, two = list(cmp.labels), len(cmp.labels) == 2
+    table = _runs_table("定点数量 designated / 准入 admitted / 退出 exited", labels)
     c = cmp.counts
     if not streets:
         c = c[c["street"] == ""]
@@ -98,13 +104,7 @@ def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: 
 def coverage_table(cmp: C.Comparison, kind_label: dict, year: int, diff_only: bool) -> Table:
     """County × kind in ``year``: population covered / in scope, uncovered cells; Δ covered."""
     labels, two = list(cmp.labels), len(cmp.labels) == 2
-    table = Table(title="覆盖人口 population covered (未覆盖网格 uncovered cells)",
-                  caption=f"Δ = {labels[1]} − {labels[0]}" if two else None)
-    _key_columns(table)
-    for lab in labels:
-        table.add_column(lab, justify="right", no_wrap=True)
-    if two:
-        table.add_column("Δ", justify="right", no_wrap=True)
+    table = _runs_table("覆盖人口 population covered (未覆盖网格 uncovered cells)", labels)
     cov = cmp.coverage[cmp.coverage["year"] == year]
     for (county, kind), g in cov.groupby(["county", "kind"], sort=False):
         g = g.set_index("measure")
