@@ -277,17 +277,11 @@ def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
 
 def _rule_columns(t: Table, cfg, ids, kind, cat, status):
     """The optional ``exempt``, ``priority`` and ``moves_from`` columns, checked (codes)."""
-    exempt = t.df["exempt"]
-    t.fail_first(~exempt.isin(["", *EXEMPT_RULES]), "exempt",
-                 lambda v: f"unknown exemption code {v!r} (known: {', '.join(EXEMPT_RULES)}; "
-                           "empty when none)")
+    exempt = t.choice("exempt", EXEMPT_RULES, "exemption code", blank=True)
     t.fail_first(exempt.isin(EXEMPT_CLINIC_ONLY) & (kind != "clinic"), "exempt",
                  lambda v: f"{v!r} exempts medical institutions only (kind clinic), "
                            "not pharmacies")
-    priority = t.df["priority"]
-    t.fail_first(~priority.isin(["", *PRIORITY_CLASSES]), "priority",
-                 lambda v: f"unknown priority class {v!r} (known: {', '.join(PRIORITY_CLASSES)}; "
-                           "empty when none)")
+    priority = t.choice("priority", PRIORITY_CLASSES, "priority class", blank=True)
     t.fail_first((priority != "") & (kind != "clinic"), "priority",
                  lambda v: f"priority class {v!r} is for clinics (门诊定点医疗机构) only")
     ok = [p == "" or c in PRIORITY_CATEGORIES[p] for p, c in zip(priority, cat, strict=True)]

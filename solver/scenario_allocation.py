@@ -172,10 +172,7 @@ def facility_columns(t, kind: pd.Series) -> dict[str, pd.Series]:
         blank = t.df["compliant"] == ""
         out["compliant"] = t.boolean("compliant") | blank
     if "speciality" in t.df.columns:
-        spec = t.df["speciality"]
-        t.fail_first(~spec.isin(["", *SPECIALITIES]), "speciality",
-                     lambda v: f"unknown speciality {v!r} (known: {', '.join(SPECIALITIES)}; "
-                               "empty when none)")
+        spec = t.choice("speciality", SPECIALITIES, "speciality", blank=True)
         t.fail_first((spec != "") & (kind != "clinic"), "speciality",
                      lambda v: f"speciality {v!r} is for medical institutions (kind clinic)")
         out["speciality"] = spec

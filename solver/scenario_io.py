@@ -99,11 +99,15 @@ class Table:
         self.fail_first(~low.isin(truth), col, lambda v: f"{v!r} is not a boolean (use 1 or 0)")
         return low.map(truth).astype(bool)
 
-    def choice(self, col: str, allowed: Iterable[str], what: str) -> pd.Series:
+    def choice(self, col: str, allowed: Iterable[str], what: str,
+               blank: bool = False) -> pd.Series:
+        """A column of codes from ``allowed``; with ``blank``, an empty cell means none."""
         allowed = list(allowed)
         s = self.df[col]
+        empty = "; empty when none" if blank else ""
         self.fail_first(
-            ~s.isin(allowed), col, lambda v: f"unknown {what} {v!r} (known: {', '.join(allowed)})"
+            ~s.isin([*([""] if blank else []), *allowed]), col,
+            lambda v: f"unknown {what} {v!r} (known: {', '.join(allowed)}{empty})"
         )
         return s
 
