@@ -229,12 +229,14 @@ def check_options(backend: str, options: Options | None) -> None:
     if backend == "highs":
         import highspy
 
-        probe = highspy.Highs()
-        probe.setOptionValue("output_flag", False)
-        for key, value in options.items():
-            if probe.setOptionValue(key, value) != highspy.HighsStatus.kOk:
-                raise OptionError(f"HiGHS does not take the option {key}={value!r}: see "
-                                   "https://ergo-code.github.io/HiGHS/stable/options/definitions/")
+        with _quiet_stdout():  # HiGHS prints its banner and its own error line
+            probe = highspy.Highs()
+            probe.setOptionValue("output_flag", False)
+            refused = [(k, v) for k, v in options.items()
+                       if probe.setOptionValue(k, v) != highspy.HighsStatus.kOk]
+        for key, value in refused[:1]:
+            raise OptionError(f"HiGHS does not take the option {key}={value!r}: see "
+                              "https://ergo-code.github.io/HiGHS/stable/options/definitions/")
     elif backend == "cpsat":
         from google.protobuf import text_format
         from ortools.sat import sat_parameters_pb2
