@@ -238,8 +238,9 @@ def _plan_extras(ctx: click.Context, sc, backend: str, time_limit: float | None,
               callback=lambda _ctx, _param, value: _solver_options(value),
               help="A parameter of the chosen solver itself, passed through (repeatable): "
                    "HiGHS option (mip_max_nodes=1000), CBC option (maxSolutions=1), CP-SAT "
-                   "parameter (max_deterministic_time=30). A stop it causes writes the best "
-                   "plan found, not proven optimal.")
+                   "parameter (max_deterministic_time=30), for the site model (the beds and "
+                   "nursing plans solve without it). A stop it causes writes the best plan "
+                   "found, not proven optimal.")
 @click.option("--fallback", type=click.Choice(SOLVERS), default=None,
               help="If the solver is missing or fails, solve again with this one (off by "
                    "default: a failure is one error line, exit 4).")
