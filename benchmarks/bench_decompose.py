@@ -1,7 +1,7 @@
 """Benchmark: the decomposed solve against the monolithic one, on the 1× and k× instances.
 
-For each scale and backend: the monolithic solve (:func:`solver.backends.solve`) and the
-decomposed one (:func:`solver.decompose.solve_parts`, a process pool of ``--workers``), their
+For each scale and backend: the monolithic solve (:func:`dingdian.run.backends.solve`) and the
+decomposed one (:func:`dingdian.run.decompose.solve_parts`, a process pool of ``--workers``), their
 wall seconds, objectives, the number of parts, and how many facilities' plans differ (0: the
 plans are identical). Scale 1 is the shipped Zhangye scenario; scale k > 1 is the province of
 ``benchmarks/generate.py`` (k Zhangye-like cities in one problem).
@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from solver.backends import solve  # noqa: E402
-from solver.decompose import solve_parts  # noqa: E402
-from solver.scenario import load_scenario  # noqa: E402
+from dingdian.run.backends import solve  # noqa: E402
+from dingdian.run.decompose import solve_parts  # noqa: E402
+from dingdian.scenario.loader import load_scenario  # noqa: E402
 
 
 def instance(scale: int):

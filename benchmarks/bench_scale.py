@@ -11,16 +11,16 @@ one scale, one backend — runs in a fresh subprocess in its own process group, 
   load and build figures it had already reported (HiGHS has been seen to run far past its own
   time limit on the monolithic 100× model).
 
-``--builder decomposed`` splits the problem as :mod:`solver.decompose` does and first builds
+``--builder decomposed`` splits the problem as :mod:`dingdian.run.decompose` does and first builds
 every part alone on two workers (:mod:`build_parts`: the parallel build's wall and CPU
-seconds), then solves the parts with ``solver.decompose.solve_parts`` on two workers (its
+seconds), then solves the parts with ``dingdian.run.decompose.solve_parts`` on two workers (its
 ``solve s`` is that whole wall time, the parts' rebuilds included; its peak memory is the
 parent's, the workers' peaks are not added). ``--time-limit 0`` stops after the build. Both
 builders solve to the optimum only (stage L1) unless ``--unique`` adds the tie-break (L2). A
 vectorised transcription of the model (a numpy/CSR builder, ~5× cheaper to build) was measured
 on the h2 branch and not kept: a second copy of the formulation drifted from models/site.py as
 soon as the allocation rules were added (see benchmarks/README.md). Reported per case: load s (the normal loader, city by city, and the merge), build s (wall and
-CPU seconds of :func:`models.site.build_site_model`), solve s (the backend, including PuLP's
+CPU seconds of :func:`dingdian.models.site.build_site_model`), solve s (the backend, including PuLP's
 hand-over of the model to the solver), peak MiB, status, objective, bound, gap; and per backend
 the growth exponent between sizes, the slope of log(seconds) against log(scale).
 
@@ -52,8 +52,8 @@ _CHILD = r"""
 import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from generate import load_province
-from models.site import build_site_model
-from solver.backends import solve_model
+from dingdian.models.site import build_site_model
+from dingdian.run.backends import solve_model
 
 def peak_mib():
     with open(f"/proc/{os.getpid()}/status") as fh:
@@ -70,9 +70,9 @@ problem = load_province(scale)
 say(phase="load", load_s=time.perf_counter() - t0, facilities=len(problem.facilities),
     peak_mib=peak_mib())
 t0, c0 = time.perf_counter(), time.process_time()
-if builder == "decomposed":  # county by county (solver/decompose.py), two workers
+if builder == "decomposed":  # county by county (solver/run/decompose.py), two workers
     from build_parts import build_parallel
-    from solver.decompose import solve_parts
+    from dingdian.run.decompose import solve_parts
     b = build_parallel(problem, workers=2)  # the parts' builds alone, timed in parallel
     say(phase="build", peak_mib=peak_mib(), **b)
     if limit <= 0:  # --time-limit 0: build only
@@ -224,8 +224,8 @@ def main(argv=None) -> None:
     ap.add_argument("--kill-after", type=float, default=900.0,
                     help="wall seconds per case before the whole case is killed")
     ap.add_argument("--builder", choices=("pulp", "decomposed"), default="pulp",
-                    help="pulp: models.site, one model (every backend); decomposed: "
-                         "solver.decompose, county by county")
+                    help="pulp: dingdian.models.site, one model (every backend); decomposed: "
+                         "dingdian.run.decompose, county by county")
     ap.add_argument("--unique", action="store_true",
                     help="run the tie-break stage (L2) after the optimum, as `dingdian solve` "
                          "does by default (default here: the optimum only, stage L1)")

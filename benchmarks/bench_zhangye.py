@@ -24,8 +24,8 @@ SCENARIO = ROOT / "scenarios" / "zhangye" / "scenario.yaml"
 
 _CHILD = r"""
 import json, resource, sys, time
-from solver.scenario import load_scenario
-from solver.backends import solve
+from dingdian.scenario.loader import load_scenario
+from dingdian.run.backends import solve
 t0 = time.perf_counter()
 scenario = load_scenario(sys.argv[1])
 load = time.perf_counter() - t0

@@ -1,10 +1,10 @@
 """Build the parts of a decomposed problem in parallel, and nothing else (issue 6, item 2).
 
-The decomposed solve (:mod:`solver.decompose`) builds each part's model in the worker that
-solves it, with the one formulation of :mod:`models.site`. Those builds are interleaved with
+The decomposed solve (:mod:`dingdian.run.decompose`) builds each part's model in the worker that
+solves it, with the one formulation of :mod:`dingdian.models.site`. Those builds are interleaved with
 solves, so their wall time cannot be read off a solve. This module times the same builds
-alone: the problem is split as :func:`solver.decompose.split` splits it, every part is built by
-:func:`models.site.build_site_model` on the same engine (:func:`solver.engine.run_all`), and the
+alone: the problem is split as :func:`dingdian.run.decompose.split` splits it, every part is built by
+:func:`dingdian.models.site.build_site_model` on the same engine (:func:`dingdian.run.engine.run_all`), and the
 models are dropped (a PuLP model is not worth shipping back to the parent).
 
 Reported: the wall seconds of the whole parallel build, including the split and the workers'
@@ -17,9 +17,9 @@ from __future__ import annotations
 import gc
 import time
 
-from models.site import build_site_model
-from solver.decompose import components, split
-from solver.engine import run_all
+from dingdian.models.site import build_site_model
+from dingdian.run.decompose import components, split
+from dingdian.run.engine import run_all
 
 
 def build_part(problem) -> dict:

@@ -12,11 +12,11 @@ seed, and which otherwise keeps Zhangye's real data:
 * every city keeps Zhangye's county outlines, census, urban areas (``make_urban_areas.py`` has
   no randomness), 2024 counts, targets (表2/表3) and yearly quotas (表6–表9): the province's
   targets and quotas are the real ones scaled by ``k``, city by city;
-* each city is loaded through the normal loader (:func:`solver.scenario.load_scenario`: cells,
+* each city is loaded through the normal loader (:func:`dingdian.scenario.loader.load_scenario`: cells,
   population, coverage, crowding), from a ``scenario.yaml`` written next to its cached
   ``facilities.csv`` that points at Zhangye's other files (no beds or nursing file);
 * its names are then prefixed with the city, ``市001·`` … (facility ids, counties, streets,
-  cells), and the cities' problems are concatenated into one :class:`~models.data.SiteProblem`.
+  cells), and the cities' problems are concatenated into one :class:`~dingdian.models.data.SiteProblem`.
   The cities share no facility, cell, county or quota, so the province's optimum is the sum of
   the cities' optima.
 
@@ -47,11 +47,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.data import SiteProblem  # noqa: E402
-from solver.backends import solve  # noqa: E402
-from solver.explain import explain_infeasible  # noqa: E402
-from solver.result import INFEASIBLE  # noqa: E402
-from solver.scenario import load_scenario  # noqa: E402
+from dingdian.models.data import SiteProblem  # noqa: E402
+from dingdian.result import INFEASIBLE  # noqa: E402
+from dingdian.run.backends import solve  # noqa: E402
+from dingdian.run.explain import explain_infeasible  # noqa: E402
+from dingdian.scenario.loader import load_scenario  # noqa: E402
 
 ZHANGYE = ROOT / "scenarios" / "zhangye"
 GENERATOR = ZHANGYE / "make_facilities.py"

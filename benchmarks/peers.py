@@ -12,15 +12,15 @@
    * MCLP — most population covered with ``p`` facilities, ``p`` = ¼ and ½ of the LSCP optimum.
 
    spopt builds its PuLP model with ``from_cost_matrix`` and solves it with PuLP's HiGHS and
-   CBC; dingdian builds :mod:`models.coverage` from reach lists and solves it through
-   :func:`solver.backends.run_backend` (highs, cbc, cpsat). The optima must be equal (the
+   CBC; dingdian builds :mod:`dingdian.models.coverage` from reach lists and solves it through
+   :func:`dingdian.run.backends.run_backend` (highs, cbc, cpsat). The optima must be equal (the
    script stops otherwise); the table gives build and solve seconds and the time ratio.
 
-2. **Greedy against the model.** :func:`solver.greedy.greedy_plan` (what a planner does by
+2. **Greedy against the model.** :func:`dingdian.planners.greedy.greedy_plan` (what a planner does by
    hand: best-reviewed in, lowest-scored out, up to the yearly figures, coverage ignored)
    against the model's optimum on the Zhangye scenario: keep cells broken, populated cells and
    population covered in 2030, fillable blind spots filled, the rules each plan breaks
-   (:func:`solver.verify.residuals`) and each plan's value of the model's objective.
+   (:func:`dingdian.check.verify.residuals`) and each plan's value of the model's objective.
 
     python benchmarks/peers.py [--scales 1,10] [--repeat 3] [--out benchmarks/results/peers.json]
 
@@ -47,12 +47,12 @@ sys.path.insert(0, str(HERE))
 
 from generate import FIRST_SEED, city_scenario  # noqa: E402
 
-from models.coverage import CoverageInstance, build_lscp, build_mclp, chosen  # noqa: E402
-from models.site import build_site_model  # noqa: E402
-from solver.backends import run_backend, solve  # noqa: E402
-from solver.greedy import greedy_plan  # noqa: E402
-from solver.scenario import load_scenario  # noqa: E402
-from solver.verify import residuals  # noqa: E402
+from dingdian.check.verify import residuals  # noqa: E402
+from dingdian.models.coverage import CoverageInstance, build_lscp, build_mclp, chosen  # noqa: E402
+from dingdian.models.site import build_site_model  # noqa: E402
+from dingdian.planners.greedy import greedy_plan  # noqa: E402
+from dingdian.run.backends import run_backend, solve  # noqa: E402
+from dingdian.scenario.loader import load_scenario  # noqa: E402
 
 RADIUS_M = 1060.82
 ZHANGYE = ROOT / "scenarios" / "zhangye" / "scenario.yaml"

@@ -1,13 +1,13 @@
 r"""The plans' remaining allocation rules: special zones (13), pharmacy roles (14), exits before
-admissions (15) and priorities (8g–8k), built into the one site model of :mod:`models.site`.
+admissions (15) and priorities (8g–8k), built into the one site model of :mod:`dingdian.models.site`.
 
-Each family is built only from data the problem carries (:class:`~models.data.ZoneBudget`,
-:class:`~models.data.RoleNeed`, :class:`~models.data.ExitPlan`, ``Facility.zone``,
+Each family is built only from data the problem carries (:class:`~dingdian.models.data.ZoneBudget`,
+:class:`~dingdian.models.data.RoleNeed`, :class:`~dingdian.models.data.ExitPlan`, ``Facility.zone``,
 ``.roles``, ``.favour``), all empty by default, so a problem without them builds exactly the
-model it built before. The scenario loader (:mod:`solver.scenario_allocation`) fills them from
+model it built before. The scenario loader (:mod:`dingdian.scenario.allocation`) fills them from
 ``allocation:`` in ``scenario.yaml``, each section with its own switch.
 
-Sets and data (besides those of :mod:`models.site`)
+Sets and data (besides those of :mod:`dingdian.models.site`)
 ---------------------------------------------------
 * :math:`Z \subseteq F^A` applicants in a special zone (张掖 五(二)2), precomputed by the loader
   from the base-year designations: a blind spot (服务覆盖盲区, no designated facility of the kind
@@ -61,7 +61,7 @@ might need — unless the scenario gives its own planned figure. A county that n
 than its limits allow therefore admits only in the years it exits the full figure. Exempt
 admissions (12) are never held back.
 
-Objective terms (added to (8) of :mod:`models.site`; weights in brackets)
+Objective terms (added to (8) of :mod:`dingdian.models.site`; weights in brackets)
 -------------------------------------------------------------------------
 .. math::
 
@@ -89,7 +89,7 @@ review (经审核可优先纳入公开评议), not a guaranteed place. (8k) 10 i
 its tag.
 
 Elastic form: (14b) role_low gets a slack (family ``role``, 100 per missing holder) so that
-:mod:`solver.explain` can name a county that cannot staff a role; (13) and (15) get none.
+:mod:`dingdian.run.explain` can name a county that cannot staff a role; (13) and (15) get none.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ from collections import defaultdict
 
 import pulp
 
-from models.site import SiteModel, _limit, _Namer
+from dingdian.models.site_core import Namer, SiteModel, limit
 
 #: roles in the order they are built and written
 ROLES = ("chronic", "dual", "pooling")
@@ -106,7 +106,7 @@ ROLES = ("chronic", "dual", "pooling")
 FAVOURS = {"remote": "8i_remote", "speciality": "8j_speciality", "chain": "8k_chain"}
 
 
-def define_zone_overrides(model: SiteModel, names: _Namer) -> None:
+def define_zone_overrides(model: SiteModel, names: Namer) -> None:
     """(13) override variables of zone applicants and their budget; built before (3)/(4),
     which subtract them."""
     p = model.problem
@@ -138,7 +138,7 @@ def overrides_in(model: SiteModel, ids, year: int):
     return [model.overrides[fid, year] for fid in ids if (fid, year) in model.overrides]
 
 
-def define_roles(model: SiteModel, names: _Namer) -> None:
+def define_roles(model: SiteModel, names: Namer) -> None:
     """(14) role variables of eligible pharmacies and the county's number of holders."""
     p = model.problem
     eligible: dict[tuple[str, str], list] = defaultdict(list)  # (county, role) → ids, in order
@@ -158,13 +158,13 @@ def define_roles(model: SiteModel, names: _Namer) -> None:
                 model.lp += (r - model.x[fid, t] <= 0, f"c14_role_x_{need.role}_{n}_{t}")
             held.append(r)
         tag = f"{names.ar(need.county)}_{need.role}_{t}"
-        _limit(model, f"c14_role_low_{tag}", pulp.lpSum(held), need.low, ">=", "role",
+        limit(model, f"c14_role_low_{tag}", pulp.lpSum(held), need.low, ">=", "role",
                (need.county, need.role, t))
         if need.high is not None:
             model.lp += (pulp.lpSum(held) <= need.high, f"c14_role_high_{tag}")
 
 
-def define_sequencing(model: SiteModel, names: _Namer) -> None:
+def define_sequencing(model: SiteModel, names: Namer) -> None:
     """(15) an over-configured county admits in a year only once that year's planned exits
     are done."""
     p = model.problem

@@ -1,6 +1,6 @@
 r"""Hospital beds (住院定点床位): the need formula, Heze's decision rule, Zhangye's allocations.
 
-Pure functions, no I/O. The integer bed-reduction model lives in :mod:`models.beds_model` and is
+Pure functions, no I/O. The integer bed-reduction model lives in :mod:`dingdian.models.beds_model` and is
 re-exported here (:func:`build_bed_model`, :class:`BedProblem`, …).
 
 Need per thousand insured (菏泽 术语解释, the NHSA 基本医保定点床位配置测算办法)
@@ -57,7 +57,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from models.beds_model import (  # noqa: F401  (re-exported)
+from dingdian.models.beds_model import (  # noqa: F401  (re-exported)
     BedModel,
     BedProblem,
     BedWeights,

@@ -1,7 +1,7 @@
 r"""The yearly bed-reduction model (张掖 四(一)1, 五(二)1(1), 表4/表5): one PuLP formulation.
 
 Built once from a frozen :class:`BedProblem` and solved by any backend of
-:mod:`solver.backends` (``run_backend`` only needs the ``lp`` attribute). Each family is one
+:mod:`dingdian.run.backends` (``run_backend`` only needs the ``lp`` attribute). Each family is one
 ``define_*`` function; the number below is the prefix of its constraint names (``c1_flow_…``).
 
 Sets and data

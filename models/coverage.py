@@ -4,7 +4,7 @@ These are the two textbook covering models (Toregas et al. 1971; Church & ReVell
 dingdian's own data: the cells are the planning cells (demand, weighted by population), the
 candidates are facilities of one kind, and a candidate *reaches* a cell when the distance from
 the cell centre is at most the service radius (1,060.82 m, the plan's 15-minute circle). They
-are not part of the multi-year plan (:mod:`models.site`); ``benchmarks/peers.py`` uses them to
+are not part of the multi-year plan (:mod:`dingdian.models.site`); ``benchmarks/peers.py`` uses them to
 check dingdian's modelling and solving against spopt on the same instance.
 
 Sets and data: :math:`I` demand cells with population :math:`w_i`, :math:`J` candidates,
@@ -35,7 +35,7 @@ from typing import Literal
 
 import pulp
 
-from models.pulp_rows import EQ, GE, LE, add_row
+from dingdian.models.pulp_rows import EQ, GE, LE, add_row
 
 
 @dataclass(frozen=True)

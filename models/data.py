@@ -1,7 +1,7 @@
 """Frozen problem data for the site model.
 
-These classes are the *only* input of :func:`models.site.build_site_model`. They carry no
-geometry and no file names: the scenario loader (``solver.scenario`` / ``solver.problem``)
+These classes are the *only* input of :func:`dingdian.models.site.build_site_model`. They carry no
+geometry and no file names: the scenario loader (``dingdian.scenario.loader`` / ``dingdian.scenario.problem``)
 turns YAML, CSV and outlines into one :class:`SiteProblem`, and the model never looks back at
 the files. Everything is immutable (``frozen=True`` dataclasses of tuples) so that a problem
 can be hashed, shared between backends and compared in tests.
@@ -26,7 +26,7 @@ and empty by default, so that a problem without them (Zhangye) builds exactly th
 * ``Facility.moves_from`` — an address moved across management areas (二(二)): the applicant row
   of the new site, linked to the exit of the old one.
 
-The plans' remaining allocation rules (:mod:`models.allocation`), equally optional and empty by
+The plans' remaining allocation rules (:mod:`dingdian.models.allocation`), equally optional and empty by
 default: special zones with an override budget (:class:`ZoneBudget`, ``Facility.zone``, Zhangye
 五(二)2), pharmacy roles (:class:`RoleNeed`, ``Facility.roles``, Zhangye 四(二), Heze 二(二)),
 exits before admissions (:class:`ExitPlan`, Zhangye 五(一)4, 七(三)) and priorities
@@ -210,8 +210,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Weights:
-    """Integer objective weights (8a–8k), documented in :mod:`models.site` and
-    :mod:`models.allocation` (8g–8k).
+    """Integer objective weights (8a–8k), documented in :mod:`dingdian.models.site` and
+    :mod:`dingdian.models.allocation` (8g–8k).
 
     Integers keep every backend's objective exactly comparable (CP-SAT needs integers).
     """
@@ -250,8 +250,8 @@ class SiteProblem:
     exit_plan: tuple[ExitPlan, ...] = ()
     #: (15) leaves admissions in a blind spot (zone ``blind``) out of the rule (七(三) 绿色通道)
     green_channel: bool = False
-    #: tie-break ranks (:func:`models.tiebreak.tie_break_ranks`) given from outside, as
-    #: ``(facility id, rank)``: a sub-problem of :mod:`solver.decompose` carries the whole
+    #: tie-break ranks (:func:`dingdian.models.tiebreak.tie_break_ranks`) given from outside, as
+    #: ``(facility id, rank)``: a sub-problem of :mod:`dingdian.run.decompose` carries the whole
     #: problem's ranks, so its tie-break (L2) agrees with the monolithic one. Empty: the
     #: facilities are ranked within this problem.
     ranks: tuple[tuple[str, int], ...] = ()

@@ -1,7 +1,7 @@
 r"""Long-term-care institutions (定点护理机构, plan section 四(三)): home care and institution care.
 
 Home care (居家照护型, 四(三)1) is one covering model, built once with PuLP from a frozen
-:class:`HomeCareProblem` and solved by any backend of :mod:`solver.backends` (the runners only
+:class:`HomeCareProblem` and solved by any backend of :mod:`dingdian.run.backends` (the runners only
 use ``model.lp``). Each constraint family is one ``define_*`` function; the number in its name
 is the number below and the prefix of every constraint name it creates (``c2_capacity_…``).
 The model decides the network of the last planning year (which sites, whom each serves); the
@@ -127,7 +127,7 @@ class HomeCareModel:
 
 
 def build_home_care_model(problem: HomeCareProblem) -> HomeCareModel:
-    """Build the one covering model of :mod:`models.nursing` (see its docstring)."""
+    """Build the one covering model of :mod:`dingdian.models.nursing` (see its docstring)."""
     if problem.mode not in ("max_cover", "min_sites"):
         raise ValueError(f"unknown mode {problem.mode!r}: max_cover or min_sites")
     if problem.yearly_cap and len(problem.yearly_cap) != len(problem.years):

@@ -1,4 +1,4 @@
-"""Cheap construction of PuLP rows and sums, for :mod:`models.site`.
+"""Cheap construction of PuLP rows and sums, for :mod:`dingdian.models.site`.
 
 PuLP's operators (``x - y``, ``lpSum``, ``expr <= 3``) build a new expression at each step and
 call Python for every term. These helpers build the same expressions and constraints in one

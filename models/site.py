@@ -1,7 +1,7 @@
 r"""The multi-year site model: who stays, who is admitted (准入), who exits (退出).
 
-One formulation, built once with PuLP from a frozen :class:`~models.data.SiteProblem` and solved
-by any backend in :mod:`solver.backends` (HiGHS, CBC, CP-SAT). Each constraint family is one
+One formulation, built once with PuLP from a frozen :class:`~dingdian.models.data.SiteProblem` and solved
+by any backend in :mod:`dingdian.run.backends` (HiGHS, CBC, CP-SAT). Each constraint family is one
 ``define_*`` function; the number in its name is the number below and the prefix of every
 constraint name it creates (``c1_flow_…``, ``c2_target_…``, …).
 
@@ -80,7 +80,7 @@ is built only from data the problem carries, so a problem without it (Zhangye) g
                    Exempt facilities still count in the county targets (2): a forced admission
                    that breaks a cap is reported, not hidden.
 
-The plans' remaining allocation rules, in :mod:`models.allocation` (full formulation there),
+The plans' remaining allocation rules, in :mod:`dingdian.models.allocation` (full formulation there),
 each built only from data the problem carries, so a problem without it gets no row:
 
 (13) zone_override / zone_budget  special zones (张掖 五(二)2): :math:`v_{ft} \le a_{ft}`,
@@ -93,7 +93,7 @@ each built only from data the problem carries, so a problem without it gets no r
                    over-configured county admits in :math:`t` only when its planned exits of
                    :math:`t` are done
 
-Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in brackets)
+Objective (minimise; integer weights :class:`~dingdian.models.data.Weights`, defaults in brackets)
 -----------------------------------------------------------------------------------------
 .. math::
 
@@ -103,7 +103,7 @@ Objective (minimise; integer weights :class:`~models.data.Weights`, defaults in 
         + \sum_{f,t} (w_{churn} - w_{admit}\sigma_f) a_{ft}            \quad(8d)\;[1, 5]
         + w_{spread}\sum_{ck} u_{ck}                                   \quad(8e)\;[3]
         - w_{prio}\!\sum_{f\in F^P,t} a_{ft}                           \quad(8f)\;[50]
-        + (8g)\text{–}(8k)                       \quad\text{(models.allocation)}
+        + (8g)\text{–}(8k)                       \quad\text{(dingdian.models.allocation)}
 
 (8a) fills blind spots first (优先受理服务盲区): a person-year of coverage outweighs any score
 difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
@@ -117,91 +117,44 @@ priority applicant wins over any other; coverage (8a) still comes first. The ter
 when no applicant has a priority class. (8g) penalises special-zone overrides [200], (8h)
 makes the best-scoring pharmacy the cheapest role holder [1 per point below 101], (8i)–(8k)
 favour remote and blind-spot applicants [50], urgently needed specialities [20] and chain
-pharmacies [10]; :mod:`models.allocation` gives the reasons for each weight.
+pharmacies [10]; :mod:`dingdian.models.allocation` gives the reasons for each weight.
 
 Elastic form
 ------------
 ``build_site_model(problem, elastic=True)`` adds non-negative integer slacks to (2)–(5) and
 minimises their weighted sum alone: 1 per unit a target (2) is missed, 100 per unit a quota (3),
 (4) or a keep cell (5) is violated. Its optimum is the least violation; the non-zero slacks say
-which county, target, quota or cell makes a plan impossible (see :mod:`solver.explain`). The
+which county, target, quota or cell makes a plan impossible (see :mod:`dingdian.run.explain`). The
 far cheaper target slack makes the answer unique where a target and the limits that stop it
 conflict: the planner reads "the 2028 target cannot be reached, the limits allow only …"
 rather than "the 2028 exit limit is exceeded", whichever backend solved it; a quota or cell
 is named only when no target shortfall can absorb the conflict (exact quotas, for example).
-The rules (9)–(12) get no slack: they are never relaxed, and :mod:`solver.explain` names them
+The rules (9)–(12) get no slack: they are never relaxed, and :mod:`dingdian.run.explain` names them
 when it explains the target or quota that they make impossible.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import pulp
 
-from models.data import Quota, SiteProblem
-from models.pulp_rows import EQ, GE, LE, add_row, gc_paused, linear, minus, total, var_sum
-
-
-@dataclass
-class SiteModel:
-    """The built model: the PuLP problem, its variables and what each slack stands for."""
-
-    problem: SiteProblem
-    lp: pulp.LpProblem
-    x: dict[tuple[str, int], pulp.LpVariable | int]
-    a: dict[tuple[str, int], pulp.LpVariable]
-    e: dict[tuple[str, int], pulp.LpVariable]
-    elastic: bool = False
-    # slack variable name -> (constraint family, key, direction '+' = above the limit)
-    slacks: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)
-    slack_vars: list[tuple[int, pulp.LpVariable]] = field(default_factory=list)
-    # objective term name -> linear expression, for reporting each term after the solve
-    terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
-    # allocation rules (models.allocation): (facility, year) -> v, (role, facility, year) -> r
-    overrides: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
-    roles: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
-
-
-def _safe(text: str) -> str:
-    """An ASCII name fragment for solvers that reject other characters in MPS/LP names."""
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in text)
-
-
-class _Namer:
-    """Stable, ASCII, unique names: facilities and areas by their index in sorted order."""
-
-    def __init__(self, problem: SiteProblem):
-        self.fac = {f.id: i for i, f in enumerate(problem.facilities)}
-        areas = sorted({q.area for q in problem.quotas} | {t.county for t in problem.targets})
-        areas += sorted({f.county for f in problem.facilities} - set(areas))
-        self.area = {name: i for i, name in enumerate(areas)}
-        cells = sorted({c.cell for c in problem.cover} | {c.cell for c in problem.crowd})
-        self.cell = {name: i for i, name in enumerate(cells)}
-
-    def f(self, fid: str) -> str:
-        return f"f{self.fac[fid]}"
-
-    def ar(self, area: str) -> str:
-        return f"a{self.area[area]}"
-
-    def c(self, cell: str) -> str:
-        return f"i{self.cell[cell]}"
+from dingdian.models import allocation  # (13)–(15) and (8g)–(8k), built on site_core
+from dingdian.models.data import Quota, SiteProblem
+from dingdian.models.pulp_rows import EQ, GE, LE, add_row, gc_paused, linear, minus, total, var_sum
+from dingdian.models.site_core import Namer, SiteModel, limit
 
 
 def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
-    """Build the one linear model of :mod:`models.site` (see its docstring for the maths)."""
+    """Build the one linear model of :mod:`dingdian.models.site` (see its docstring for the maths)."""
     with gc_paused():
         return _build(problem, elastic)
 
 
 def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
-    from models import allocation  # (13)–(15), which build on this module
-
     lp = pulp.LpProblem("dingdian_site_elastic" if elastic else "dingdian_site", pulp.LpMinimize)
     model = define_variables(problem, lp, elastic)
-    names = _Namer(problem)
+    names = Namer(problem)
     define_flow(model, names)
     allocation.define_zone_overrides(model, names)
     define_targets(model, names)
@@ -223,7 +176,7 @@ def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
 
 def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) -> SiteModel:
     """x (designated), a (admitted), e (exited) per facility and year."""
-    names = _Namer(problem)
+    names = Namer(problem)
     t0, years = problem.base_year, problem.years
     x: dict[tuple[str, int], pulp.LpVariable | int] = {}
     a: dict[tuple[str, int], pulp.LpVariable] = {}
@@ -240,46 +193,7 @@ def define_variables(problem: SiteProblem, lp: pulp.LpProblem, elastic: bool) ->
     return SiteModel(problem=problem, lp=lp, x=x, a=a, e=e, elastic=elastic)
 
 
-#: Elastic-form cost per unit of violation, by constraint family (see the module docstring).
-SLACK_COST = {"target": 1}
-DEFAULT_SLACK_COST = 100
-
-
-def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
-    """A non-negative integer slack (elastic form only) recorded for the explanation."""
-    s = model.lp.add_variable(name, lowBound=0, cat=pulp.LpInteger)
-    model.slacks[name] = (family, key, direction)
-    model.slack_vars.append((SLACK_COST.get(family, DEFAULT_SLACK_COST), s))
-    return s
-
-
-def _limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, key: tuple):
-    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s).
-
-    A row without variables that holds anyway (no applicant in an area: ``0 <= 3``) is left
-    out; one that cannot hold is kept, so that the model is infeasible and explained.
-    """
-    if type(expr) is pulp.LpAffineExpression:  # a private copy, as lpSum([expr]) makes
-        copy = pulp.LpAffineExpression(expr)
-        copy.constant = 0.0 + expr.constant
-        expr = copy
-    else:
-        expr = pulp.lpSum([expr])
-    if not expr.keys():
-        holds = {"<=": expr.constant <= rhs, "==": expr.constant == rhs,
-                 ">=": expr.constant >= rhs}[sense]
-        if holds:
-            return
-    if model.elastic:
-        if sense in ("<=", "=="):
-            expr.addterm(_slack(model, f"s_{name}_up", family, key, "+"), -1)
-        if sense in (">=", "=="):
-            expr.addterm(_slack(model, f"s_{name}_dn", family, key, "-"), 1)
-    model.lp.addConstraint(pulp.LpConstraint(expr, {"<=": LE, "==": EQ, ">=": GE}[sense],
-                                             rhs=rhs), name)
-
-
-def define_flow(model: SiteModel, names: _Namer) -> None:
+def define_flow(model: SiteModel, names: Namer) -> None:
     """(1a) flow, (1b) exit only when designated the year before, (1c) admitted at most once."""
     p = model.problem
     x, a, e = model.x, model.a, model.e
@@ -316,7 +230,7 @@ def _groups(model: SiteModel, attr: str) -> dict[tuple[str, str], list[str]]:
     return groups
 
 
-def define_targets(model: SiteModel, names: _Namer) -> None:
+def define_targets(model: SiteModel, names: Namer) -> None:
     """(2) county count of each kind at each milestone equals (at most) the plan's figure."""
     p = model.problem
     groups = _groups(model, "county")
@@ -325,7 +239,7 @@ def define_targets(model: SiteModel, names: _Namer) -> None:
         ids = groups.get((tg.county, tg.kind), [])
         expr = var_sum(model.x[fid, tg.year] for fid in ids)
         name = f"c2_target_{names.ar(tg.county)}_{tg.kind}_{tg.year}"
-        _limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
+        limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
 
 
 def street_rest_quotas(problem: SiteProblem) -> list[tuple[Quota, list[str]]]:
@@ -352,7 +266,7 @@ def street_rest_quotas(problem: SiteProblem) -> list[tuple[Quota, list[str]]]:
     return out
 
 
-def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> None:
+def _define_quotas(model: SiteModel, names: Namer, level: str, number: int) -> None:
     p = model.problem
     if level == "rest":
         pairs = street_rest_quotas(p)
@@ -372,16 +286,16 @@ def _define_quotas(model: SiteModel, names: _Namer, level: str, number: int) -> 
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
         key = (q.area, q.kind, q.year)
-        _limit(model, f"{base}_admit_{tag}", admits, q.admit, admit_sense, f"{level}_admit", key)
-        _limit(model, f"{base}_exit_{tag}", exits, q.exit, exit_sense, f"{level}_exit", key)
+        limit(model, f"{base}_admit_{tag}", admits, q.admit, admit_sense, f"{level}_admit", key)
+        limit(model, f"{base}_exit_{tag}", exits, q.exit, exit_sense, f"{level}_exit", key)
 
 
-def define_county_quotas(model: SiteModel, names: _Namer) -> None:
+def define_county_quotas(model: SiteModel, names: Namer) -> None:
     """(3) yearly admissions and exits per county and kind (表6/表7)."""
     _define_quotas(model, names, "county", 3)
 
 
-def define_street_quotas(model: SiteModel, names: _Namer) -> None:
+def define_street_quotas(model: SiteModel, names: Namer) -> None:
     """(4) yearly admissions and exits per street and kind (表8/表9), and for the rest of the
     county outside its planned streets, if switched on."""
     if model.problem.options.street_quotas:
@@ -389,7 +303,7 @@ def define_street_quotas(model: SiteModel, names: _Namer) -> None:
         _define_quotas(model, names, "rest", 4)
 
 
-def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpVariable]]:
+def define_coverage(model: SiteModel, names: Namer) -> list[tuple[int, pulp.LpVariable]]:
     """(5) keep cells stay covered every year; gain cells earn (8a) when covered.
 
     Returns ``(population, g)`` pairs for the objective.
@@ -401,7 +315,7 @@ def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpV
             tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
             if cv.mode == "keep":
                 key = (cv.cell, cv.kind, t)
-                _limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
+                limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:
                 g = model.lp.add_variable(f"g_{tag}", cat=pulp.LpBinary)
                 add_row(model.lp, f"c5_gain_{tag}", minus(g, reach), LE, 0)
@@ -409,7 +323,7 @@ def define_coverage(model: SiteModel, names: _Namer) -> list[tuple[int, pulp.LpV
     return gains
 
 
-def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
+def define_crowding(model: SiteModel, names: Namer) -> list[pulp.LpVariable]:
     """(6) excess facilities beyond one per urban cell, penalised in (8b)."""
     excess = []
     for cr in model.problem.crowd:
@@ -422,7 +336,7 @@ def define_crowding(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     return excess
 
 
-def define_protected(model: SiteModel, names: _Namer) -> None:
+def define_protected(model: SiteModel, names: Namer) -> None:
     """(7) protected facilities never exit, nor do facilities exempt from the plan (12)."""
     for f in model.problem.facilities:
         if f.protected or f.exempt:
@@ -430,7 +344,7 @@ def define_protected(model: SiteModel, names: _Namer) -> None:
             add_row(model.lp, f"c7_protected_{names.f(f.id)}", exits, EQ, 0)
 
 
-def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
+def define_spread(model: SiteModel, names: Namer) -> list[pulp.LpVariable]:
     """(8) the busiest year's admissions + exits per county and kind, penalised in (8e)."""
     peaks = []
     for (county, kind), ids in sorted(_groups(model, "county").items()):
@@ -443,7 +357,7 @@ def define_spread(model: SiteModel, names: _Namer) -> list[pulp.LpVariable]:
     return peaks
 
 
-def define_near(model: SiteModel, names: _Namer) -> None:
+def define_near(model: SiteModel, names: Namer) -> None:
     """(9) the 800 m rule: ``a[f,t] + x[g,t] <= 1`` for each same-kind ``g`` near applicant ``f``."""
     p = model.problem
     for near in p.near:
@@ -461,7 +375,7 @@ def define_near(model: SiteModel, names: _Namer) -> None:
                              f"c9_near_{names.f(f.id)}_{names.f(gid)}_{t}")
 
 
-def define_gate(model: SiteModel, names: _Namer) -> None:
+def define_gate(model: SiteModel, names: Namer) -> None:
     """(10) the fund-risk gate: no admission subject to the plan in a closed year."""
     p = model.problem
     for t in p.closed_years:
@@ -471,7 +385,7 @@ def define_gate(model: SiteModel, names: _Namer) -> None:
             model.lp += (pulp.lpSum(admits) <= 0, f"c10_gate_{t}")
 
 
-def define_moves(model: SiteModel, names: _Namer) -> None:
+def define_moves(model: SiteModel, names: Namer) -> None:
     """(11) a move across management areas: the new site is admitted exactly when the old
     site exits, from the new site's application year on."""
     p = model.problem
@@ -485,7 +399,7 @@ def define_moves(model: SiteModel, names: _Namer) -> None:
                              f"c11_move_{names.f(f.id)}_{t}")
 
 
-def define_exempt(model: SiteModel, names: _Namer) -> None:
+def define_exempt(model: SiteModel, names: Namer) -> None:
     """(12) an exempt applicant is admitted in its application year."""
     p = model.problem
     for f in p.facilities:
@@ -517,8 +431,6 @@ def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     bonus = [v for (fid, _t), v in model.a.items() if fid in priority]
     if bonus:  # (8f) only when some applicant has a priority class
         terms["8f_priority"] = linear((-w.priority, v) for v in bonus)
-    from models.allocation import objective_terms
-
-    terms.update(objective_terms(model))  # (8g)–(8k), each only when something carries it
+    terms.update(allocation.objective_terms(model))  # (8g)–(8k), each only when something carries it
     model.terms = terms
     model.lp.setObjective(total(terms.values()))

@@ -1,6 +1,6 @@
 r"""A unique plan: lexicographic stages after the site model's optimum.
 
-The site model (:mod:`models.site`) often has several optimal plans: two applicants of the same
+The site model (:mod:`dingdian.models.site`) often has several optimal plans: two applicants of the same
 review score in one county, or an admitted pharmacy that must exit again (肃南县, 表7) in 2025
 or in 2026 at the same cost. A bureau must be able to answer "why mine and not the one next
 door?", and every backend must hand back the same plan. So the optimum is refined in stages,
@@ -25,7 +25,7 @@ each solved by the same backend on the same PuLP model:
      more in an early year. So the lower-scored facility exits
      first (末位淘汰), the better-reviewed applicant is admitted first, and when an admitted
      pharmacy must exit again the better one stays the earlier year. The allocation rules'
-     choices (:mod:`models.allocation`: role holders :math:`r_{fkt}`, special-zone overrides
+     choices (:mod:`dingdian.models.allocation`: role holders :math:`r_{fkt}`, special-zone overrides
      :math:`o_{ft}`) get the same weights :math:`\rho_f\mu_t`, so the better-ranked pharmacy
      holds a role and ties among them are broken too. The weight is not separable
      into a facility part plus a year part (:math:`\rho_f\mu_t`), so swapping the years of two
@@ -53,13 +53,13 @@ import math
 
 import pulp
 
-from models.data import SiteProblem
-from models.site import SiteModel
+from dingdian.models.data import SiteProblem
+from dingdian.models.site_core import SiteModel
 
 
 def tie_break_ranks(problem: SiteProblem) -> dict[str, int]:
     """:math:`\\rho_f`: 1 for the best score, ties by id (ascending); the problem's own
-    ``ranks`` when it carries them (a part of a decomposed problem, :mod:`solver.decompose`)."""
+    ``ranks`` when it carries them (a part of a decomposed problem, :mod:`dingdian.run.decompose`)."""
     if problem.ranks:
         return dict(problem.ranks)
     order = sorted(problem.facilities, key=lambda f: (-f.score, f.id))
@@ -78,7 +78,7 @@ def tie_break_expression(model: SiteModel) -> pulp.LpAffineExpression:
     rank, mu = tie_break_ranks(p), year_weights(p)
     terms = [(model.x[f.id, t], rank[f.id] * mu[t]) for f in p.facilities for t in p.years
              if not isinstance(model.x[f.id, t], int)]
-    # the allocation rules' own choices (models.allocation): who holds a role, who is admitted
+    # the allocation rules' own choices (dingdian.models.allocation): who holds a role, who is admitted
     # on a special-zone override — the same order, so they are unique too
     terms += [(v, rank[fid] * mu[t]) for (fid, t), v in model.overrides.items()]
     terms += [(v, rank[fid] * mu[t]) for (_role, fid, t), v in model.roles.items()]

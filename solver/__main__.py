@@ -1,6 +1,6 @@
-"""``python -m solver`` runs the ``dingdian`` command line."""
+"""``python -m dingdian`` runs the ``dingdian`` command line."""
 
-from solver.cli import main
+from dingdian.cli.main import main
 
 if __name__ == "__main__":
     main(prog_name="dingdian")

@@ -35,12 +35,12 @@ class SolveResult:
     designated: pd.DataFrame | None = None
     objective_terms: dict[str, float] = field(default_factory=dict)
     message: str = ""
-    #: the lexicographic stages run (models.tiebreak): L1 the objective (8), L2 the tie-break,
+    #: the lexicographic stages run (dingdian.models.tiebreak): L1 the objective (8), L2 the tie-break,
     #: L3 the certificate; each ``{stage, status, objective, bound, seconds}``
     stages: tuple[dict, ...] = ()
     #: True when stage L3 proved no other plan is as good; None when not certified
     unique: bool | None = None
-    #: decisions beside the designations (models.allocation.chosen): ``overrides`` (facility,
+    #: decisions beside the designations (dingdian.models.allocation.chosen): ``overrides`` (facility,
     #: year) admitted beyond the yearly limits in a special zone, ``roles`` (role, facility, year)
     choices: dict[str, tuple] = field(default_factory=dict)
     #: the solver's own parameters passed through (``--solver-option``), as given

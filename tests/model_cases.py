@@ -2,10 +2,10 @@
 
 Every hand-worked test in ``tests/test_model_*.py`` builds its :class:`SiteProblem` with
 :func:`make_problem`, solves it with :func:`solve_verified` (which writes the plan to CSV, reads
-it back and asserts that :func:`solver.verify.residuals` finds nothing) and then reads the
+it back and asserts that :func:`dingdian.check.verify.residuals` finds nothing) and then reads the
 decisions with :func:`exits` / :func:`admissions`.
 
-Default weights (:class:`models.data.Weights`) used in the hand computations::
+Default weights (:class:`dingdian.models.data.Weights`) used in the hand computations::
 
     exit f      costs  score_f + 5        (8c: w_exit·σ + w_churn)
     admit f     costs  5 - review_f       (8d: w_churn − w_admit·σ)
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.data import (
+from dingdian.check.verify import residuals
+from dingdian.models.data import (
     Cover,
     Crowd,
     Facility,
@@ -32,11 +33,10 @@ from models.data import (
     Target,
     Weights,
 )
-from solver.allocation_report import plan_columns
-from solver.backends import BACKENDS, solve
-from solver.explain import explain_infeasible
-from solver.result import INFEASIBLE, OPTIMAL, SolveResult
-from solver.verify import residuals
+from dingdian.result import INFEASIBLE, OPTIMAL, SolveResult
+from dingdian.run.backends import BACKENDS, solve
+from dingdian.run.explain import explain_infeasible
+from dingdian.write.allocation import plan_columns
 
 __all__ = [
     "BACKENDS", "Cover", "Crowd", "Facility", "Options", "Quota", "SiteProblem", "Target",
@@ -101,7 +101,7 @@ def plan_frame(result: SolveResult, problem: SiteProblem) -> pd.DataFrame:
             row[str(year)] = int(d.loc[f.id, year])
         rows.append(row)
     plan = pd.DataFrame(rows)
-    # the allocation columns (approval, role_<code>) as solver.outputs writes them
+    # the allocation columns (approval, role_<code>) as dingdian.write.outputs writes them
     fac = pd.DataFrame(index=range(len(problem.facilities)))
     if problem.zone_budget:
         fac["special_zone"] = [f.zone for f in problem.facilities]
@@ -165,7 +165,7 @@ def assert_infeasible(problem: SiteProblem, backend: str, tmp_path: Path,
 # --------------------------------------------------------------------------- golden LP rows
 def lp_text(problem: SiteProblem, tmp_path: Path) -> str:
     """The LP file PuLP writes for ``problem``'s site model."""
-    from models.site import build_site_model
+    from dingdian.models.site import build_site_model
 
     path = tmp_path / "tiny.lp"
     build_site_model(problem).lp.writeLP(str(path))

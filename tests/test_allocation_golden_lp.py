@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from model_cases import assert_golden, lp_sections, lp_text, stray_rows
 
-from models.data import ExitPlan, Facility, Quota, RoleNeed, SiteProblem, ZoneBudget
+from dingdian.models.data import ExitPlan, Facility, Quota, RoleNeed, SiteProblem, ZoneBudget
 
 GOLDEN = Path(__file__).parent / "golden_allocation"
 FAMILIES = ["c13_zone_override", "c13_zone_budget", "c14_role_x", "c14_role_low",

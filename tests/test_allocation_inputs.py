@@ -1,4 +1,4 @@
-"""The ``allocation:`` section's inputs (solver.scenario_allocation): special zones computed
+"""The ``allocation:`` section's inputs (dingdian.scenario.allocation): special zones computed
 from geometry, each county's role bounds from its urban population, the over-configured
 counties' exit plan, the priority tags, and bad input as one-line errors."""
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
-from solver.scenario_allocation import ZonesConfig, zones
+from dingdian.errors import ScenarioError
+from dingdian.scenario.allocation import ZonesConfig, zones
+from dingdian.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

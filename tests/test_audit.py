@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver import audit as au
-from solver.cli_audit import audit
+from dingdian.check import audit as au
+from dingdian.cli.audit import audit
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"
@@ -183,7 +183,7 @@ def test_excel_with_the_plans_heading_rows(tmp_path):
     """表6–表9 on sheets with the merged year headings give the same findings as the CSVs."""
     from openpyxl import Workbook
 
-    from solver.tables import table_specs, write_table_sheet
+    from dingdian.write.tables import table_specs, write_table_sheet
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -226,7 +226,7 @@ def test_flattened_and_two_row_headings_read_alike(tmp_path):
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory) -> Path:
-    from solver.cli import main
+    from dingdian.cli.main import main
 
     out = tmp_path_factory.mktemp("audit") / "out"
     r = CliRunner().invoke(main, ["solve", str(ZHANGYE / "scenario.yaml"), "--out", str(out)])

@@ -1,4 +1,4 @@
-"""County basic set (solver.basic_set, Zhangye 四(一)): 综合医院, 中医类, 妇幼保健机构 per county,
+"""County basic set (dingdian.planners.basic_set, Zhangye 四(一)): 综合医院, 中医类, 妇幼保健机构 per county,
 民族医 first in ethnic areas. A check, not a constraint: gaps are reported, never errors."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.basic_set import (
+from dingdian.cli.main import main
+from dingdian.errors import ScenarioError
+from dingdian.planners.basic_set import (
     MISSING,
     PRESENT,
     basic_set_extra,
@@ -18,9 +20,7 @@ from solver.basic_set import (
     basic_set_summary,
     read_hospital_types,
 )
-from solver.cli import main
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
+from dingdian.scenario.loader import load_scenario
 
 ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye"
 

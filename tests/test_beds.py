@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.beds import (
+from dingdian.errors import ScenarioError
+from dingdian.models.beds import (
     BedProblem,
     Hospital,
     allocate_new_beds,
@@ -27,12 +28,11 @@ from models.beds import (
     population_share,
     ratio_split,
 )
-from solver.backends import BACKENDS, run_backend
-from solver.beds_check import check_zhangye
-from solver.beds_io import PublishedTables
-from solver.beds_plan import T1, T4, T5, TH, plan_beds
-from solver.errors import ScenarioError
-from solver.result import INFEASIBLE, OPTIMAL
+from dingdian.planners.beds import T1, T4, T5, TH, plan_beds
+from dingdian.planners.beds_check import check_zhangye
+from dingdian.result import INFEASIBLE, OPTIMAL
+from dingdian.run.backends import BACKENDS, run_backend
+from dingdian.scenario.beds import PublishedTables
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE, HEZE = ROOT / "scenarios" / "zhangye", ROOT / "scenarios" / "heze"

@@ -2,7 +2,7 @@
 
 The plan written by ``dingdian solve`` is checked here from the output files alone, in plain
 pandas, against the published tables (表2/表3 targets, 表6–表9 yearly limits) — independently
-of :mod:`solver.verify`, which the CLI already ran.
+of :mod:`dingdian.check.verify`, which the CLI already ran.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.cli import main
-from solver.verify import coverage_residuals
+from dingdian.check.verify import coverage_residuals
+from dingdian.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

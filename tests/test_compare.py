@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver import compare as C
-from solver.cli import main
-from solver.cli_compare import compare
+from dingdian.cli.compare import compare
+from dingdian.cli.main import main
+from dingdian.write import compare as C
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

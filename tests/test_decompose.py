@@ -1,4 +1,4 @@
-"""Decomposition (:mod:`solver.decompose`): independent counties solved apart give the optimum.
+"""Decomposition (:mod:`dingdian.run.decompose`): independent counties solved apart give the optimum.
 
 Tiny instances worked out by hand (default weights, see ``tests/model_cases.py``: an exit of a
 facility scored σ costs σ + 5, the busiest year's changes of a county and kind 3 each):
@@ -43,14 +43,14 @@ from model_cases import (
     plan_frame,
 )
 
-from models.data import GateYear, Near
-from models.tiebreak import tie_break_ranks
-from solver.backends import solve
-from solver.decompose import components, merge, solve_decomposed, solve_parts, split
-from solver.engine import EngineError, run_all
-from solver.outputs import plan_frame as written_plan
-from solver.scenario import load_scenario
-from solver.verify import check_plan, residuals
+from dingdian.check.verify import check_plan, residuals
+from dingdian.models.data import GateYear, Near
+from dingdian.models.tiebreak import tie_break_ranks
+from dingdian.run.backends import solve
+from dingdian.run.decompose import components, merge, solve_decomposed, solve_parts, split
+from dingdian.run.engine import EngineError, run_all
+from dingdian.scenario.loader import load_scenario
+from dingdian.write.outputs import plan_frame as written_plan
 
 JIA, YI = "甲县", "乙县"
 
@@ -260,7 +260,7 @@ def test_dask_local_cluster_runs_the_parts():
 
 def test_unreachable_dask_scheduler_is_one_line(monkeypatch):
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr("solver.engine.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("dingdian.run.engine.CONNECT_TIMEOUT", "1s")
     with pytest.raises(EngineError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_all(abs, [1], scheduler="tcp://127.0.0.1:9")
 

@@ -1,4 +1,4 @@
-"""Hexagon lattice, distances and projections (solver.geometry)."""
+"""Hexagon lattice, distances and projections (dingdian.geometry)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from solver.geometry import (
+from dingdian.geometry import (
     containing_cell,
     hex_centres,
     hexagon,

@@ -1,6 +1,6 @@
 """Golden LP rows, one file per constraint family (as Calliope keeps per-constraint LP files).
 
-One tiny instance exercises every family of :mod:`models.site`. Its LP file, written by PuLP, is
+One tiny instance exercises every family of :mod:`dingdian.models.site`. Its LP file, written by PuLP, is
 cut into families by constraint-name prefix (``c1_flow``, ``c2_target`` …) and each family is
 compared with ``tests/golden/<family>.lp``: a readable record of exactly which rows the model
 writes, so that a change to the formulation shows up as a reviewed text diff.
@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from model_cases import assert_golden, lp_sections, lp_text
 
-from models.data import Cover, Crowd, Facility, Quota, SiteProblem, Target
-from models.site import build_site_model
+from dingdian.models.data import Cover, Crowd, Facility, Quota, SiteProblem, Target
+from dingdian.models.site import build_site_model
 
 GOLDEN = Path(__file__).parent / "golden"
 FAMILIES = ["c1_flow", "c1_exit_after", "c1_admit_once", "c2_target", "c3_county_admit",

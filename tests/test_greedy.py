@@ -1,4 +1,4 @@
-"""The planner's greedy plan (solver/greedy.py) on a hand-worked instance.
+"""The planner's greedy plan (solver/planners/greedy.py) on a hand-worked instance.
 
 甲县 pharmacies, 2025–2026: E1 (score 40, the only facility reaching keep cell k1), E2 (60),
 E3 (90); applicant P1 (review 80, from 2025). Target 2026: 2. Limits: 2025 admit 1 / exit 1,
@@ -34,9 +34,9 @@ from model_cases import (
     solve_verified,
 )
 
-from solver.greedy import greedy_plan
-from solver.result import SolveResult
-from solver.verify import residuals
+from dingdian.check.verify import residuals
+from dingdian.planners.greedy import greedy_plan
+from dingdian.result import SolveResult
 
 PROBLEM = make_problem(
     [fac("E1", 40), fac("E2", 60), fac("E3", 90), app("P1", 80)],

@@ -1,6 +1,6 @@
 """The Heze scenario end to end: it loads, solves on every backend to the same proven optimum,
 passes every residual check, and its plan obeys the Heze plan's rules — checked here again from
-the plan frame alone, independently of :mod:`solver.verify`:
+the plan frame alone, independently of :mod:`dingdian.check.verify`:
 
 * the fund-risk gate (二(三)1) is closed in 2027 and 2029 as fund.csv is designed, and no
   admission subject to the plan happens in those years;
@@ -28,13 +28,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.backends import BACKENDS, solve
-from solver.cli import main
-from solver.geometry import lonlat_to_xy
-from solver.outputs import plan_frame
-from solver.result import OPTIMAL
-from solver.scenario import load_scenario
-from solver.verify import check_plan
+from dingdian.check.verify import check_plan
+from dingdian.cli.main import main
+from dingdian.geometry import lonlat_to_xy
+from dingdian.result import OPTIMAL
+from dingdian.run.backends import BACKENDS, solve
+from dingdian.scenario.loader import load_scenario
+from dingdian.write.outputs import plan_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 HEZE = ROOT / "scenarios" / "heze"

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from model_cases import assert_golden, lp_sections, lp_text, stray_rows
 
-from models.data import Facility, GateYear, Near, SiteProblem
+from dingdian.models.data import Facility, GateYear, Near, SiteProblem
 
 GOLDEN = Path(__file__).parent / "golden_heze"
 FAMILIES = ["c9_near", "c10_gate", "c11_move", "c12_exempt", "objective"]

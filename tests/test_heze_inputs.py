@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
+from dingdian.errors import ScenarioError
+from dingdian.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 HEZE = ROOT / "scenarios" / "heze"

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from model_cases import BACKENDS, Weights, solve_verified
 from test_properties import _least_violation, problems
 
-from models.data import GateYear, Near
-from solver.result import INFEASIBLE, OPTIMAL
+from dingdian.models.data import GateYear, Near
+from dingdian.result import INFEASIBLE, OPTIMAL
 
 RULES = ("二(三)2 重点建设项目", "二(三)3 基层公共卫生机构", "规划说明 2025-03-01前已运营")
 

@@ -36,8 +36,8 @@ from model_cases import (
     solve_verified,
 )
 
-from models.data import GateYear, Near
-from solver.verify import near_residuals, residuals
+from dingdian.check.verify import near_residuals, residuals
+from dingdian.models.data import GateYear, Near
 
 B = "乙县"
 KEY = "二(三)2 重点建设项目"
@@ -148,7 +148,7 @@ def test_near_residuals():
 
 def test_near_residuals_from_geometry():
     # Three pharmacies near Heze (UTM 50N): E1, A1 500 m east of E1, A2 900 m north of E1.
-    from solver.geometry import lonlat_to_xy, xy_to_lonlat
+    from dingdian.geometry import lonlat_to_xy, xy_to_lonlat
 
     x0, y0 = (float(v) for v in lonlat_to_xy(115.47, 35.24, "EPSG:32650"))
     pts = {"E1": (x0, y0), "A1": (x0 + 500.0, y0), "A2": (x0, y0 + 900.0)}

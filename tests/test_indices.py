@@ -1,4 +1,4 @@
-"""Agglomeration and density indices (solver.indices, Zhangye 一(二)2 and 附件1), by hand.
+"""Agglomeration and density indices (dingdian.planners.indices, Zhangye 一(二)2 and 附件1), by hand.
 
 Two counties, X and Y:
 
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from solver.indices import (
+from dingdian.planners.indices import (
     CITY,
     HEADINGS,
     county_areas_km2,

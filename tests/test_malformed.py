@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solver.cli import main
+from dingdian.cli.main import main
 
 ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye"
 FILES = ["facilities.csv", "targets.csv", "quotas_county.csv", "quotas_street.csv", "census.csv"]

@@ -1,4 +1,4 @@
-"""The allocation rules of models.allocation, each worked out by hand on a tiny instance, on
+"""The allocation rules of dingdian.models.allocation, each worked out by hand on a tiny instance, on
 every backend: special zones (13), pharmacy roles (14), exits before admissions (15) and the
 priorities (8i)–(8k) — each with a twin that is infeasible (and explained in words that name
 the rule) or whose optimum changes without the rule, and residual checks that catch a plan
@@ -36,10 +36,10 @@ from model_cases import (
     solve_verified,
 )
 
-from models.data import ExitPlan, RoleNeed, ZoneBudget
-from solver.allocation_report import residuals as allocation_residuals
-from solver.scenario_allocation import APPROVAL
-from solver.verify import residuals
+from dingdian.check.verify import residuals
+from dingdian.models.data import ExitPlan, RoleNeed, ZoneBudget
+from dingdian.scenario.allocation import APPROVAL
+from dingdian.write.allocation import residuals as allocation_residuals
 
 
 def zapp(fid: str, review: int = 80, *, zone: str = "", roles=(), favour=(), kind: str = PH,
@@ -276,7 +276,7 @@ def test_no_allocation_data_no_rows(tmp_path):
 
     from model_cases import lp_text
 
-    from models.site import build_site_model
+    from dingdian.models.site import build_site_model
 
     names = re.findall(r"^(\S+):", lp_text(_sequencing(False), tmp_path), flags=re.M)
     assert names and not [n for n in names if n.startswith(("c13", "c14", "c15"))]

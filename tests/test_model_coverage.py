@@ -24,9 +24,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from models.coverage import CoverageInstance, build_lscp, build_mclp, chosen
-from solver.backends import BACKENDS, run_backend
-from solver.result import INFEASIBLE, OPTIMAL
+from dingdian.models.coverage import CoverageInstance, build_lscp, build_mclp, chosen
+from dingdian.result import INFEASIBLE, OPTIMAL
+from dingdian.run.backends import BACKENDS, run_backend
 
 LINE = CoverageInstance(cells=("A", "B", "C", "D"), population=(10, 20, 30, 40),
                         candidates=("f0", "f1", "f2"), reach=((0,), (0, 1), (1, 2), (2,)))

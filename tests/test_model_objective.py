@@ -25,7 +25,7 @@ from model_cases import (
     solve_verified,
 )
 
-from solver.result import INFEASIBLE
+from dingdian.result import INFEASIBLE
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -113,7 +113,7 @@ def test_spread_evens_out_exits(backend, spread, expected, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_lowest_score_exits_twin(backend, tmp_path):
     # Targets 2 in 2025 and 2026, no exit allowed in 2025 or 2026.
-    # Elastic costs (models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
+    # Elastic costs (dingdian.models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
     # a quota or keep cell is violated.
     #   one exit over the 2025 limit: 100; missing both targets by 1: 2 <- optimum.
     p = make_problem([fac("E1", 70), fac("E2", 30), fac("E3", 50)], targets={2025: 2, 2026: 2},

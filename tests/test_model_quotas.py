@@ -137,7 +137,7 @@ def test_county_quota_modes(backend, exit_mode, admit_mode, expected, out, into,
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_county_exit_limit_twin(backend, tmp_path):
     # E1, E2, E3; targets 1 in 2025 and 2026; exits at most 1 in 2025, 0 in 2026.
-    # Elastic costs (models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
+    # Elastic costs (dingdian.models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
     # a quota or keep cell is violated.
     #   2 exits in 2025: exit slack 1                                   = 100
     #   1 exit in 2025, 1 in 2026: 2025 target slack 1 + 2026 exit slack 1 = 101
@@ -206,7 +206,7 @@ def _street_twin(street_quotas: bool):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_street_quota_twin(backend, tmp_path):
-    # Elastic costs (models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
+    # Elastic costs (dingdian.models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
     # a quota or keep cell is violated.
     #   an exit over the 东街 limit: 100 + ...; missing both targets by 1: 2 <- optimum.
     #   The county limits allow 2 exits by 2026, nobody is protected: the street limits bind.

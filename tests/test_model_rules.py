@@ -27,7 +27,7 @@ from model_cases import (
     solve_verified,
 )
 
-from solver.result import INFEASIBLE
+from dingdian.result import INFEASIBLE
 
 ONE_EXIT_A_YEAR = county_quotas({2025: (0, 1), 2026: (0, 1)})
 
@@ -116,7 +116,7 @@ def test_crowding_is_soft(backend, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_crowding_twin(backend, tmp_path):
     # Targets 2 in 2025 and 2026 but no exit allowed in either year.
-    # Elastic costs (models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
+    # Elastic costs (dingdian.models.site.SLACK_COST): 1 per unit a target is missed, 100 per unit
     # a quota or keep cell is violated.
     #   2025 exit over the limit: 100 ; missing the targets: 2025 + 2026 slacks = 2 <- optimum.
     p = _crowded(targets={2025: 2, 2026: 2}, quotas=county_quotas({2025: (0, 0), 2026: (0, 0)}))
@@ -159,7 +159,7 @@ def test_protected_twin(backend, tmp_path):
 def test_protected_twin_without_quota_rows(backend, tmp_path):
     # The model reads a missing quota row as "no limit", so here too protection alone makes
     # the plan impossible, and the explanation should say so.
-    # BUG (solver/explain.py, _target_sentence): it sums the quota rows it finds (none -> 0)
+    # BUG (solver/run/explain.py, _target_sentence): it sums the quota rows it finds (none -> 0)
     # and blames "the yearly exit limits (表7) allow at most 0", which do not exist.
     p = _protected_twin(())
     assert solve_verified(p, backend, tmp_path).status == INFEASIBLE

@@ -19,8 +19,8 @@ from model_cases import (
     solve_verified,
 )
 
-from models.data import Cover
-from models.tiebreak import tie_break_ranks, year_weights
+from dingdian.models.data import Cover
+from dingdian.models.tiebreak import tie_break_ranks, year_weights
 
 
 def test_ranks_by_score_then_id_and_years_weigh_early_more():
@@ -54,7 +54,7 @@ def test_tie_broken_by_id_and_year_and_certified_unique(backend, tmp_path):
     assert stages["L2"]["status"] == OPTIMAL and stages["L2"]["objective"] == 9
     assert r.unique is None  # not certified without certify=True
 
-    from solver.backends import solve
+    from dingdian.run.backends import solve
 
     c = solve(problem, backend, certify=True)
     assert c.unique is True and {s["stage"] for s in c.stages} == {"L1", "L2", "L3"}
@@ -64,7 +64,7 @@ def test_tie_broken_by_id_and_year_and_certified_unique(backend, tmp_path):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_without_the_tie_break_stage_only_the_objective_is_fixed(backend):
-    from solver.backends import solve
+    from dingdian.run.backends import solve
 
     r = solve(_equal_scores(), backend, unique=False)
     assert r.status == OPTIMAL and r.objective == 78 and len(r.stages) == 1
@@ -91,7 +91,7 @@ def _tie_the_weights_cannot_break():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_tie_the_weights_cannot_break_is_reported_not_hidden(backend, tmp_path):
-    from solver.backends import solve
+    from dingdian.run.backends import solve
 
     problem = _tie_the_weights_cannot_break()
     r = solve(problem, backend, certify=True)

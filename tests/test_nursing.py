@@ -1,6 +1,6 @@
 """Long-term-care institutions (四(三)): the home-care covering model, the bed rule, Zhangye.
 
-Hand instance used by the model tests (E = elderly per site, weights of ``models.nursing``)::
+Hand instance used by the model tests (E = elderly per site, weights of ``dingdian.models.nursing``)::
 
     cell  elderly  candidates within reach
     A     60       s1, s2
@@ -29,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.nursing import (
+from dingdian.errors import ScenarioError
+from dingdian.models.nursing import (
     BedArea,
     BedRules,
     ElderlyCell,
@@ -41,10 +42,9 @@ from models.nursing import (
     read_solution,
     schedule,
 )
-from solver.backends import BACKENDS, run_backend
-from solver.errors import ScenarioError
-from solver.nursing_plan import TABLE, check_nursing, plan_nursing, read_nursing_config
-from solver.result import INFEASIBLE, OPTIMAL
+from dingdian.planners.nursing import TABLE, check_nursing, plan_nursing, read_nursing_config
+from dingdian.result import INFEASIBLE, OPTIMAL
+from dingdian.run.backends import BACKENDS, run_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from solver import outputs
-from solver import tables as T
-from solver.result import SolveResult
+from dingdian.result import SolveResult
+from dingdian.write import outputs
+from dingdian.write import tables as T
 
 YEARS = list(range(2024, 2031))
 
@@ -230,7 +230,7 @@ def test_no_plan_is_refused(tmp_path):
 
 def test_extra_planners_files_sheets_and_summary(tmp_path):
     """Beds/nursing results land in OUT: files (tables/ with a BOM), xlsx sheets, summary."""
-    from solver.result import ExtraResult
+    from dingdian.result import ExtraResult
 
     beds = pd.DataFrame({"county": ["甘州区"], "year": [2030], "beds": [4560]})
     table = pd.DataFrame({"地区": ["甘州区"], "现有床位数（张）": [5542]})

@@ -23,9 +23,9 @@ from model_cases import (
     solve_verified,
 )
 
-from models.site import build_site_model
-from solver.backends import run_backend
-from solver.result import INFEASIBLE, OPTIMAL
+from dingdian.models.site import build_site_model
+from dingdian.result import INFEASIBLE, OPTIMAL
+from dingdian.run.backends import run_backend
 
 COUNTIES = ("甲县", "乙县")
 KINDS = ("pharmacy", "clinic")

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver import maps as M
-from solver.cli import main
-from solver.cli_report import report
-from solver.report import ReportError, find_scenario
+from dingdian.cli.main import main
+from dingdian.cli.report import report
+from dingdian.write import maps as M
+from dingdian.write.report import ReportError, find_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye" / "scenario.yaml"

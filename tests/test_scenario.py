@@ -1,4 +1,4 @@
-"""Loading, validating and compiling the Zhangye scenario (solver.scenario)."""
+"""Loading, validating and compiling the Zhangye scenario (dingdian.scenario.loader)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from solver.errors import ScenarioError
-from solver.problem import compile_problem
-from solver.scenario import load_scenario
+from dingdian.errors import ScenarioError
+from dingdian.scenario.loader import load_scenario
+from dingdian.scenario.problem import compile_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from solver.backends import CBC_PATH_ENV, solve
-from solver.cli import main
-from solver.result import FEASIBLE, OPTIMAL
-from solver.scenario import load_scenario
+from dingdian.cli.main import main
+from dingdian.result import FEASIBLE, OPTIMAL
+from dingdian.run.backends import CBC_PATH_ENV, solve
+from dingdian.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

@@ -1,4 +1,4 @@
-"""Street split (solver.street_split, Zhangye 五(一)3 and 五(二)3): 人口90% + 地理10% street quotas.
+"""Street split (dingdian.planners.street_split, Zhangye 五(一)3 and 五(二)3): 人口90% + 地理10% street quotas.
 
 Hand-worked 3-street instance used throughout (streets 东, 西, 北 of 甲县):
 
@@ -29,22 +29,20 @@ from model_cases import (
     solve_verified,
 )
 
-from solver.cli import main
-from solver.decisions import decisions_frame
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
-from solver.scenario_cells import UrbanArea
-from solver.street_split import (
+from dingdian.cli.main import main
+from dingdian.errors import ScenarioError
+from dingdian.planners.street_split import HEADINGS, street_split_extra, street_split_table
+from dingdian.scenario.cells import UrbanArea
+from dingdian.scenario.loader import load_scenario
+from dingdian.scenario.streets import (
     DERIVED,
-    HEADINGS,
     derive_street_quotas,
     split_quotas,
     street_inputs,
-    street_split_extra,
-    street_split_table,
     street_weights,
 )
-from solver.variants import resolve_config
+from dingdian.scenario.variants import resolve_config
+from dingdian.write.decisions import decisions_frame
 
 ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye"
 A = "甲县"

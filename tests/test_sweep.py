@@ -1,4 +1,4 @@
-"""Sweeps (:mod:`solver.sweep`, ``dingdian sweep``) and ``dingdian solve --decompose``.
+"""Sweeps (:mod:`dingdian.pipeline.sweep`, ``dingdian sweep``) and ``dingdian solve --decompose``.
 
 The runs use a small Zhangye: the shipped files, with the facilities, targets and county quotas
 of 高台县 and 肃南县 only (357 facilities, no street quotas, no beds or nursing), so a solve
@@ -22,11 +22,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from solver.backends import solve
-from solver.cli import main
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
-from solver.sweep import cross, grid, parse_set, sweep, variant_data
+from dingdian.cli.main import main
+from dingdian.errors import ScenarioError
+from dingdian.pipeline.sweep import cross, grid, parse_set, sweep, variant_data
+from dingdian.run.backends import solve
+from dingdian.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"
@@ -170,7 +170,7 @@ def test_cli_sweep_file_with_a_grid_and_runs(small, base_objective, tmp_path):
     (["--scheduler", "tcp://127.0.0.1:9", "--set", "radius=800"], "cannot reach the Dask"),
 ])
 def test_cli_sweep_bad_input_is_one_line_exit_2(small, tmp_path, monkeypatch, args, fragment):
-    monkeypatch.setattr("solver.engine.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("dingdian.run.engine.CONNECT_TIMEOUT", "1s")
     r = run("sweep", small, "--out", tmp_path / "out", *args)
     assert r.exit_code == 2, r.output
     lines = [line for line in r.output.splitlines() if line.strip()]

@@ -1,4 +1,4 @@
-"""Scenario variants (solver.variants): merging, the shipped Zhangye variants, overrides,
+"""Scenario variants (dingdian.scenario.variants): merging, the shipped Zhangye variants, overrides,
 one-line errors, and the ``scenarios`` command group."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.cli import main
-from solver.cli_scenarios import scenarios
-from solver.errors import ScenarioError
-from solver.scenario import load_scenario
-from solver.variants import deep_merge, diff, resolve_config
+from dingdian.cli.main import main
+from dingdian.cli.scenarios import scenarios
+from dingdian.errors import ScenarioError
+from dingdian.scenario.catalogue import diff
+from dingdian.scenario.loader import load_scenario
+from dingdian.scenario.variants import deep_merge, resolve_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -21,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from solver.backends import BACKENDS, solve
-from solver.outputs import plan_frame
-from solver.result import OPTIMAL
-from solver.scenario import load_scenario
-from solver.tables import all_tables, counts_frame, table_specs
-from solver.verify import check_plan
+from dingdian.check.verify import check_plan
+from dingdian.result import OPTIMAL
+from dingdian.run.backends import BACKENDS, solve
+from dingdian.scenario.loader import load_scenario
+from dingdian.write.outputs import plan_frame
+from dingdian.write.tables import all_tables, counts_frame, table_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

@@ -44,7 +44,7 @@ from shapely.geometry import Point, mapping, shape
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from solver.geometry import lonlat_to_xy, project, unproject  # noqa: E402
+from dingdian.geometry import lonlat_to_xy, project, unproject  # noqa: E402
 
 CRS = "EPSG:32650"
 CITY_TOTAL_2020 = 8_795_939

@@ -48,7 +48,7 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from solver.geometry import (  # noqa: E402
+from dingdian.geometry import (  # noqa: E402
     largest_remainder,
     lattice_index,
     lonlat_to_xy,
@@ -56,9 +56,9 @@ from solver.geometry import (  # noqa: E402
     within_radius,
     xy_to_lonlat,
 )
-from solver.scenario_cells import UrbanArea, build_cells  # noqa: E402
-from solver.scenario_io import read_features  # noqa: E402
-from solver.scenario_schema import read_config  # noqa: E402
+from dingdian.scenario.cells import UrbanArea, build_cells  # noqa: E402
+from dingdian.scenario.files import read_features  # noqa: E402
+from dingdian.scenario.variants import read_config  # noqa: E402
 
 SEED = 2024
 COUNTIES = ("甘州区", "临泽县", "高台县", "山丹县", "民乐县", "肃南县")
@@ -340,7 +340,7 @@ def _app(world, p, kind, category, county, street, year, urban) -> dict:
 def render(rows: list[dict]) -> str:
     """IDs, names and CSV text (existing clinics, pharmacies, then applicants).
 
-    The allocation columns (solver.scenario_allocation), drawn in output order from
+    The allocation columns (dingdian.scenario.allocation), drawn in output order from
     ``default_rng(ATTRIBUTE_SEED)``: ``compliant`` for pharmacies, 0 with probability 5 %
     (资质合规, the roles' eligibility; blank for clinics), and ``speciality`` for clinic
     applicants, one of ``SPECIALITIES`` with probability 12 % (精神、儿童、护理类急需资源,

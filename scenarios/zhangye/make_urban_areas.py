@@ -29,7 +29,7 @@ from shapely.geometry import MultiPoint, Point, mapping, shape
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from solver.geometry import lonlat_to_xy, project, unproject  # noqa: E402
+from dingdian.geometry import lonlat_to_xy, project, unproject  # noqa: E402
 
 CRS = "EPSG:32647"
 STREET_RADIUS_M = 3000.0

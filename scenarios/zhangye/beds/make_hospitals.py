@@ -29,7 +29,7 @@ Everything else is invented:
 * nursing_allowed (may convert cut beds to nursing beds): 一级 with probability 0.5, 二级 0.25,
   三级 never;
 * floor left blank: the plan's default (beds.yaml ``min_share`` 50 %);
-* type (机构类别, for the basic set of 四(一), :mod:`solver.basic_set`), drawn last from a
+* type (机构类别, for the basic set of 四(一), :mod:`dingdian.planners.basic_set`), drawn last from a
   second generator (``default_rng(SEED_TYPES)``) so that every column above keeps its values:
   in each county the first three hospitals in level order (三级, 二级, 一级; biggest first) are
   the basic set — 综合医院 (the county's general hospital), then 中医医院 (民族医医院 in the
@@ -53,7 +53,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from models.beds import largest_remainder  # noqa: E402
+from dingdian.models.beds import largest_remainder  # noqa: E402
 
 SEED = 2025
 SEED_TYPES = 2026

@@ -35,9 +35,9 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from solver.geometry import xy_to_lonlat  # noqa: E402
-from solver.nursing_plan import elderly_cells, read_elderly  # noqa: E402
-from solver.scenario import load_scenario  # noqa: E402
+from dingdian.geometry import xy_to_lonlat  # noqa: E402
+from dingdian.planners.nursing import elderly_cells, read_elderly  # noqa: E402
+from dingdian.scenario.loader import load_scenario  # noqa: E402
 
 SEED = 2025
 PER_SITE = 2000  # 四(三)1

@@ -1,0 +1,30 @@
+"""What every command shares: the exit codes, the console and the one-line ``error:``.
+
+Exit codes: 0 success; 1 an audited plan is inconsistent (``dingdian audit``); 2 bad input
+(scenario error, unwritable output, an option the solver does not take); 3 infeasible (the
+reasons are printed, nothing is written); 4 no plan (time limit before any plan, solver
+failure); 5 a plan was written but the residual check found violations; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+KIND_LABEL = {"clinic": "诊所 clinic", "pharmacy": "药店 pharmacy"}
+SOLVERS = ("highs", "cbc", "cpsat")
+
+EXIT_INCONSISTENT = 1
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN, EXIT_UNVERIFIED, EXIT_INTERRUPTED = 2, 3, 4, 5, 130
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console that prints text as given (no highlighting, no wrapping of long lines)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, log_path=False)
+
+
+def fail(ctx: click.Context, message: str, code: int = EXIT_INPUT) -> None:
+    """Print ``error: <one line>`` to stderr and exit with ``code``."""
+    click.echo("error: " + " ".join(str(message).split()), err=True)
+    ctx.exit(code)

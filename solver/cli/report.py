@@ -1,0 +1,58 @@
+"""``dingdian report OUT``: a plan folder as an Excel workbook and a self-contained HTML page.
+
+Registered in :mod:`dingdian.cli.main` with ``main.add_command(report)``. The work is done by
+:func:`dingdian.write.report.write_report`.
+
+Exit codes: 0 written; 2 OUT is not a plan folder, the scenario cannot be found or read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_INPUT = 2
+
+
+@click.command("report", context_settings=CONTEXT)
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--scenario", "scenario", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Scenario for the county outlines [default: summary.json's scenario path].")
+@click.option("--all-years", is_flag=True,
+              help="Draw a coverage map for every year, not only the first and last.")
+def report(out: Path, scenario: Path | None, all_years: bool) -> None:
+    """Write OUT/report.xlsx, OUT/report.html and the maps in OUT/maps/.
+
+    Reads only OUT's files (plan.csv, cells.csv, counts.csv, summary.json, tables/) and the
+    scenario's county outlines. report.xlsx holds the summary (status, gap), 表6–表9, the
+    county tables, the model's assumptions and the map PNGs; report.html holds the same with
+    the images inlined and an interactive map, and loads nothing from the network.
+    OUT/maps/ holds density_<kind>.png (热点分布图, 2024 vs 2030),
+    coverage_<kind>_<year>.png (coverage per service cell, blind spots in red) and map.html.
+
+    \b
+    Example:
+      dingdian solve scenarios/zhangye/scenario.yaml --out out/zhangye
+      dingdian report out/zhangye
+      xdg-open out/zhangye/report.html
+    """
+    from dingdian.write.report import ReportError, write_report
+
+    try:
+        written = write_report(out, scenario, all_years=all_years)
+    except ReportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - a bad scenario file is an input error
+        from dingdian.errors import ScenarioError
+
+        if isinstance(exc, ScenarioError | FileNotFoundError):
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(EXIT_INPUT) from None
+        raise
+    n_png = sum(1 for p in written.values() if p.suffix == ".png")
+    click.echo(f"报告 report: {written['report_xlsx']}, {written['report_html']}")
+    click.echo(f"地图 maps: {n_png} PNG + {written['map_html']}")

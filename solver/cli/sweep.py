@@ -1,0 +1,155 @@
+"""``dingdian sweep``: many variants of a scenario, solved in parallel (:mod:`dingdian.pipeline.sweep`).
+
+Registered in :mod:`dingdian.cli.main`. Exit codes: 0 every run solved (infeasible runs are results
+too, explained in sweep.csv); 2 bad input (a setting, the sweep file, the scenario, an
+unreachable Dask scheduler, an unwritable DIR), one ``error:`` line; 4 a run failed (no plan
+for another reason than infeasibility: time limit before any plan, solver failure); 5 a run's
+plan failed the residual check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SHOWN = {"status": "状态 status", "objective": "目标值 objective",
+         "exited_clinic": "诊所退出 clinic exits", "exited_pharmacy": "药店退出 pharmacy exits",
+         "coverage_{last}_clinic": "诊所覆盖 clinic coverage",
+         "coverage_{last}_pharmacy": "药店覆盖 pharmacy coverage", "seconds": "秒 s"}
+
+
+def _is_sweep_file(path: Path) -> bool:
+    """A YAML file whose top level has ``scenario:`` (a scenario has ``crs`` or ``base``)."""
+    import yaml
+
+    if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "scenario" in data
+
+
+def _table(frame: pd.DataFrame) -> Table:
+    """One row per run (its name says its settings): status, objective, exits, coverage."""
+    last = next(c.split("_")[1] for c in frame.columns if c.startswith("designated_"))
+    table = Table(title="情景扫描 sweep", caption=f"覆盖 coverage = population covered in {last}")
+    cols = ["run", *(c.format(last=last) for c in SHOWN)]
+    for col, head in zip(cols, ["运行 run", *SHOWN.values()], strict=True):
+        table.add_column(head, justify="left" if col in ("run", "status") else "right",
+                         overflow="fold")
+    for r in frame.to_dict("records"):
+        cells = []
+        for col in cols:
+            v = r.get(col)
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                cells.append("-")
+            elif col.startswith("coverage_"):
+                cells.append(f"{100 * float(v):.1f}%")
+            elif col == "objective":
+                cells.append(f"{float(v):,.0f}")
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    return table
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for sweep.csv, variants/ and one plan folder per run.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=V1[,V2…]",
+              help="A setting and its values; several --set make the cartesian product.")
+@click.option("--solver", "backend", type=click.Choice(("highs", "cbc", "cpsat")),
+              default=None, help="MILP backend (default: the sweep file's, else highs).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per run.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Runs solved at once by the local process pool (default: the CPU count).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|local",
+              help="Run on Dask: a scheduler ADDRESS (tcp://host:8786) or a LocalCluster "
+                   "('local').")
+@click.option("--unique/--any-optimum", default=True, show_default=True,
+              help="Break ties as `dingdian solve` does (stage L2), or stop at the first "
+                   "optimal plan of each run (faster).")
+@click.option("--decompose", is_flag=True,
+              help="Also split each run's problem into its independent parts.")
+@click.option("--no-explain", is_flag=True, help="Do not explain infeasible runs (faster).")
+@click.option("--no-plans", is_flag=True,
+              help="Write sweep.csv and sweep_counts.csv only, no plan folder per run (faster).")
+@click.pass_context
+def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str, ...],
+          backend: str | None, time_limit: float | None, workers: int | None,
+          scheduler: str | None, unique: bool, decompose: bool, no_explain: bool,
+          no_plans: bool) -> None:
+    """Solve many variants of SCENARIO in parallel (情景扫描) and compare them in sweep.csv.
+
+    SCENARIO is a scenario (file or folder) or a sweep file (a YAML with `scenario:`, `grid:`
+    and `runs:`). KEY is a dotted scenario key (weights.churn, grid.urban_radius_m,
+    options.exit_mode …), `radius` (the urban service radius), `exit_scale` or `admit_scale`
+    (the yearly limits times a factor, optionally narrowed: exit_scale.甘州区.pharmacy), or
+    `solver`. Each run is written to OUT/<run>/ (the files of `dingdian solve`, atomically),
+    its variant to OUT/variants/<run>.yaml, one row per run to OUT/sweep.csv and its counts
+    (county, street, city per kind and year) to OUT/sweep_counts.csv.
+
+    Exit 0 when every run is solved (an infeasible run is a result: explained in sweep.csv);
+    2 bad input; 4 a run found no plan; 5 a plan failed the residual check.
+
+    \b
+    Examples:
+      dingdian sweep scenarios/zhangye --set radius=800,1060.82 --set weights.churn=1,5 \\
+          --out out/sweep
+      dingdian sweep scenarios/zhangye --set exit_scale.甘州区.pharmacy=0.8,1,1.2 --out out/s2
+      dingdian sweep my_sweep.yaml --out out/s3 --scheduler local --workers 2
+    """
+    from dingdian.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_NO_PLAN, EXIT_UNVERIFIED
+    from dingdian.cli.common import fail as _fail
+    from dingdian.errors import ScenarioError
+    from dingdian.pipeline.sweep import cross, parse_set, read_sweep
+    from dingdian.pipeline.sweep import sweep as run_sweep
+    from dingdian.result import INFEASIBLE, OPTIMAL
+    from dingdian.run.engine import EngineError
+
+    if scenario.is_dir() and (scenario / "scenario.yaml").is_file():
+        scenario = scenario / "scenario.yaml"
+    try:
+        runs: list[dict] = []
+        options: dict = {}
+        source = "--set"
+        if _is_sweep_file(scenario):
+            source = scenario.name
+            scenario, runs, options = read_sweep(scenario)
+        axes = dict(parse_set(s) for s in settings)
+        runs = cross(runs, axes)
+        backend = backend or options.get("solver", "highs")
+        with Console(stderr=True).status("情景扫描 sweeping…"):
+            frame = run_sweep(scenario, runs, out_dir, backend=backend,
+                              time_limit=time_limit or options.get("time_limit"),
+                              workers=workers, scheduler=scheduler, explain=not no_explain,
+                              decompose=decompose, write_plans=not no_plans, source=source,
+                              unique=unique)
+    except (ScenarioError, EngineError) as exc:
+        _fail(ctx, str(exc), EXIT_INPUT)
+    except OSError as exc:
+        _fail(ctx, f"cannot read or write: {exc.strerror or exc} ({exc.filename or out_dir})",
+              EXIT_INPUT)
+    except KeyboardInterrupt:
+        _fail(ctx, "interrupted (runs already written are kept; no sweep.csv)", EXIT_INTERRUPTED)
+
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(_table(frame))
+    for r in frame.itertuples(index=False):
+        if r.status == INFEASIBLE and isinstance(r.explanation, str):
+            out.print(f"不可行 infeasible {r.run}: {r.explanation}", markup=False)
+    out.print(f"输出 output: {Path(out_dir).absolute()} (sweep.csv, sweep_counts.csv, variants/, "
+              f"{int(frame['out'].astype(bool).sum())} plan folders)", markup=False)
+    if pd.to_numeric(frame["violations"], errors="coerce").fillna(0).gt(0).any():
+        _fail(ctx, "a run's plan failed the residual check: see sweep.csv", EXIT_UNVERIFIED)
+    if (~frame["status"].isin([OPTIMAL, "feasible", INFEASIBLE])).any():
+        _fail(ctx, "a run found no plan: see sweep.csv", EXIT_NO_PLAN)

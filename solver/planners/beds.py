@@ -1,0 +1,333 @@
+"""The beds planner: ``plan_beds(scenario_dir, beds_file)`` → :class:`ExtraResult` ``beds``.
+
+``kind: zhangye`` (张掖 四(一)1, 五(二)1(1)): checks the published figures (8.96 × population →
+9,856, 3:5:2, county shares by census population), then solves the yearly bed-reduction model
+of :mod:`dingdian.models.beds_model` with one backend of :mod:`dingdian.run.backends` and writes 表1, 表4, 表5
+from the solved plan. ``kind: heze`` (菏泽 二(一), 术语解释): the need formula, the decision rule
+and, under ``allocate``, the county allocation (:mod:`dingdian.models.beds`).
+
+``beds.csv`` columns (one row per hospital and year for Zhangye, base year included; one row per
+county for Heze, in its evaluation year):
+
+=================  ==========================================================================
+county             县区
+hospital_id, name  the hospital (Zhangye; SYNTHETIC) — empty for Heze
+level              三级 / 二级 / 一级及未定级 (Zhangye) — empty for Heze
+year               year whose end the row describes
+beds               beds at the end of the year (Heze: actual beds)
+cut                beds cut in the year
+added              beds added in the year (Zhangye: growing counties; Heze: new designated beds)
+to_nursing         cut beds converted to nursing beds (转向养老、护理机构床位)
+occupancy          bed occupancy (病床使用率), a fraction
+floor, nursing_allowed                       Zhangye only: the hospital's floor, 0/1
+population, per_thousand, outside_allocation, eligible    Heze only
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from dingdian.errors import ScenarioError
+from dingdian.models import beds as mb
+from dingdian.planners.beds_check import check_heze, check_zhangye
+from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
+from dingdian.run.backends import run_backend
+from dingdian.scenario.beds import (
+    HezeBeds,
+    PublishedTables,
+    ZhangyeBeds,
+    read_age_bands,
+    read_beds_config,
+    read_census,
+    read_heze_counties,
+    read_hospitals,
+    read_tables,
+)
+
+T1 = "tables/表1_定点医疗机构床位规划目标.csv"
+T4 = "tables/表4_张掖市医保筹资可承担的千人床位数配置.csv"
+T5 = "tables/表5_按定点医疗机构级别床位数配置.csv"
+TH = "tables/床位测算.csv"
+EXISTING, PLANNED = "现有床位数（张）", "规划床位数（张）"
+COLUMNS = ["county", "hospital_id", "name", "level", "year", "beds", "cut", "added",
+           "to_nursing", "occupancy", "floor", "nursing_allowed"]
+
+
+def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
+              time_limit: float | None = None,
+              nursing_capacity: dict[str, int] | None = None) -> ExtraResult:
+    """Read ``scenario_dir / beds_file`` and run its city's branch (see the module docstring).
+
+    ``nursing_capacity`` (county → beds), when given, replaces the file's: the nursing plan
+    passes how many new long-term-care beds each county takes from surplus hospital beds, so
+    that hospitals convert no more than the nursing plan can use (五(二)1(1), 四(三)2).
+    """
+    path = Path(scenario_dir) / beds_file
+    cfg = read_beds_config(path)
+    if isinstance(cfg, ZhangyeBeds):
+        if nursing_capacity is not None:
+            cfg = cfg.model_copy(update={"nursing_capacity": dict(nursing_capacity)})
+        return _plan_zhangye(path, cfg, backend, time_limit)
+    return _plan_heze(path, cfg)
+
+
+# --------------------------------------------------------------------------- Zhangye
+def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> ExtraResult:
+    base = path.parent
+    expect = tuple(range(cfg.base_year + 1, cfg.base_year + 1 + len(cfg.years)))
+    if cfg.years != expect:
+        raise ScenarioError(path.name, None, "years", f"must be consecutive from base_year + 1, "
+                            f"e.g. {list(expect)}")
+    tables = read_tables(base / cfg.files.tables)
+    census = read_census(base / cfg.files.census, list(tables.county))
+    if set(cfg.level_ratio) != set(tables.level):
+        raise ScenarioError(path.name, None, "level_ratio", f"levels must be those of "
+                            f"{cfg.files.tables}: {', '.join(tables.level)}")
+    for county in cfg.nursing_capacity:
+        if county not in tables.county:
+            raise ScenarioError(path.name, None, f"nursing_capacity.{county}", "unknown county")
+    hospitals = read_hospitals(base / cfg.files.hospitals, tables, cfg)
+    problem = mb.BedProblem(
+        hospitals=hospitals, base_year=cfg.base_year, years=cfg.years,
+        county_targets={c: p for c, (_e, p) in tables.county.items()},
+        level_targets={lv: p for lv, (_e, p) in tables.level.items()},
+        spread_slack=cfg.spread_slack, nursing_capacity=dict(cfg.nursing_capacity),
+        weights=mb.BedWeights(**cfg.weights.model_dump()))
+    figures, notes = zhangye_figures(cfg, tables, census)
+    t0 = time.perf_counter()
+    model = mb.build_bed_model(problem)
+    build_s = time.perf_counter() - t0
+    status, objective, bound, values, message = run_backend(model, backend, time_limit)
+    solve_s = time.perf_counter() - t0 - build_s
+    summary = {
+        "kind": "zhangye", "branch": "reduce", "backend": backend, "status": status,
+        "objective": objective, "bound": bound, "message": message,
+        "n_variables": model.lp.numVariables(), "n_constraints": model.lp.numConstraints(),
+        "build_seconds": round(build_s, 3), "solve_seconds": round(solve_s, 3),
+        "figures": figures, "notes": notes,
+    }
+    if values is None or status not in (OPTIMAL, FEASIBLE):
+        why = f"no bed plan: the model is {status} ({message})"
+        c_sum, l_sum = sum(p for _e, p in tables.county.values()), sum(
+            p for _e, p in tables.level.values())
+        if c_sum != l_sum:
+            why += f"; county totals (表4) add up to {c_sum}, level totals (表5) to {l_sum}"
+        summary["notes"] = [*notes, why]
+        return ExtraResult(name="beds", files={}, sheets={}, summary=summary, violations=[why])
+    frame = mb.plan_frame(model, values)[COLUMNS]
+    summary["objective_terms"] = {k: float(round(_value(e, values), 6))
+                                  for k, e in model.terms.items()}
+    plan = frame[frame["year"] > cfg.base_year]
+    summary["yearly_cut"] = {c: {str(y): int(v) for y, v in g.groupby("year")["cut"].sum().items()}
+                             for c, g in plan.groupby("county", sort=False)}
+    summary["to_nursing"] = int(plan["to_nursing"].sum())
+    files = {"beds.csv": frame, **zhangye_tables(frame, tables, cfg.base_year, cfg.years[-1])}
+    files["beds_population_share.csv"] = pd.DataFrame(
+        [{"county": c, **v} for c, v in figures["population_share"].items()])
+    yearly = frame.pivot_table(index="county", columns="year", values="beds", aggfunc="sum",
+                               sort=False)
+    sheets = {"表1_床位规划目标": files[T1], "表4_千人床位数配置": files[T4],
+              "表5_按级别床位数配置": files[T5], "床位逐年 beds by year": yearly.reset_index()}
+    violations = check_zhangye(frame, problem, tables)
+    summary["verified"] = not violations
+    first, last = frame[frame["year"] == cfg.base_year], frame[frame["year"] == cfg.years[-1]]
+    summary["headline"] = (
+        f"床位 beds {int(first['beds'].sum()):,} → {int(last['beds'].sum()):,} in "
+        f"{cfg.years[-1]} (表4 counties and 表5 levels held), {summary['to_nursing']} turned "
+        f"into nursing beds; {status} on {backend}")
+    return ExtraResult(name="beds", files=files, sheets=sheets, summary=summary,
+                       violations=violations)
+
+
+def _value(expr, values) -> float:
+    return expr.constant + sum(c * values.get(v.name, 0.0) for v, c in expr.items())
+
+
+def zhangye_figures(cfg: ZhangyeBeds, tables: PublishedTables,
+                    census: dict[str, int]) -> tuple[dict, list[str]]:
+    """The published figures checked against each other and against the census."""
+    existing = sum(e for e, _p in tables.county.values())
+    planned_c = sum(p for _e, p in tables.county.values())
+    planned_l = sum(p for _e, p in tables.level.values())
+    pop = mb.implied_population(cfg.planned_total, cfg.affordable_per_thousand)
+    census_total = sum(census.values())
+    share = mb.population_share(cfg.planned_total, census)
+    split = mb.ratio_split(cfg.planned_total, cfg.level_ratio)
+    rows = {c: {"census_population": census[c], "population_share_beds": share[c],
+                "published_beds": tables.county[c][1],
+                "difference": share[c] - tables.county[c][1],
+                "implied_population": round(mb.implied_population(tables.county[c][1],
+                                                                  cfg.affordable_per_thousand))}
+            for c in tables.county}
+    l1 = sum(abs(r["difference"]) for r in rows.values())
+    figures = {
+        "affordable_per_thousand": cfg.affordable_per_thousand,
+        "planned_total": cfg.planned_total, "implied_population": round(pop, 3),
+        "census_population": census_total,
+        "census_planned_total": round(census_total * cfg.affordable_per_thousand / 1000, 1),
+        "existing_tables": existing, "over_allocation": existing - cfg.planned_total,
+        "existing_per_thousand_implied": round(existing * 1000 / pop, 4),
+        "existing_per_thousand_published": cfg.existing_per_thousand,
+        "county_planned_total": planned_c, "level_planned_total": planned_l,
+        "level_split": {lv: {"ratio": cfg.level_ratio[lv], "split": split[lv],
+                             "published": tables.level[lv][1]} for lv in tables.level},
+        "population_share": rows, "population_share_l1": l1,
+        "population_share_max_abs": max(abs(r["difference"]) for r in rows.values()),
+        "bed_counts": {**cfg.text_beds, "表1/表4/表5 现有床位数": existing},
+    }
+    notes = [
+        f"{cfg.affordable_per_thousand} beds per thousand × population = {cfg.planned_total} "
+        f"implies a population of {pop:,.0f} (the 2020 census says {census_total:,}; "
+        f"{cfg.affordable_per_thousand} × census = {figures['census_planned_total']:,})",
+        "bed counts disagree: the text (一(二)1) gives "
+        + ", ".join(f"{k} {v:,}" for k, v in cfg.text_beds.items())
+        + f"; 表1/表4/表5 give {existing:,} existing beds. The model starts from the tables' "
+        f"{existing:,} (the hospitals add up to it); {existing:,} / {pop / 1000:,.0f} thousand = "
+        f"{existing * 1000 / pop:.2f} per thousand, the text's "
+        f"{cfg.existing_per_thousand} — so the 10.69 figure belongs to the tables' count",
+        f"3:5:2 split of {cfg.planned_total}: "
+        + " / ".join(f"{lv} {split[lv]}" for lv in tables.level)
+        + (" — equals 表5" if all(split[lv] == tables.level[lv][1] for lv in tables.level)
+           else " — differs from 表5"),
+        f"census population shares of {cfg.planned_total} differ from 表4 by {l1} beds in total "
+        "(" + ", ".join(f"{c} {r['difference']:+d}" for c, r in rows.items()) + ")",
+    ]
+    if planned_c != planned_l:
+        notes.append(f"表4 adds up to {planned_c} but 表5 to {planned_l}: both cannot hold")
+    return figures, notes
+
+
+def _table(rows, label: str, names: dict[str, str], cols: tuple[str, str, str]):
+    out = [{label: names[k], cols[0]: e, cols[1]: p, cols[2]: p - e} for k, e, p in rows]
+    te, tp = sum(r[cols[0]] for r in out), sum(r[cols[1]] for r in out)
+    total = "全市" if label == "地区" else "合计"
+    out.append({label: total, cols[0]: te, cols[1]: tp, cols[2]: tp - te})
+    return pd.DataFrame(out)
+
+
+def zhangye_tables(frame: pd.DataFrame, tables: PublishedTables, t0: int,
+                   last: int) -> dict[str, pd.DataFrame]:
+    """表1, 表4 and 表5 in the plan's layout, recomputed from the solved ``beds.csv``."""
+    start = frame[frame["year"] == t0]
+    end = frame[frame["year"] == last]
+
+    def rows(attr, keys):
+        e, p = start.groupby(attr)["beds"].sum(), end.groupby(attr)["beds"].sum()
+        return [(k, int(e.get(k, 0)), int(p.get(k, 0))) for k in keys]
+
+    level_rows = rows("level", tables.level)
+    return {
+        T1: _table(level_rows, "定点医疗机构", {k: f"{k}定点医疗机构" for k in tables.level},
+                   (EXISTING, PLANNED, "规划调整数（张）")),
+        T4: _table(rows("county", tables.county), "地区", {k: k for k in tables.county},
+                   (EXISTING, "按人口比例分配床位数（张）必需床位数", "床位调整数（张）")),
+        T5: _table(level_rows, "定点医疗机构", {k: f"{k}医疗机构" for k in tables.level},
+                   (EXISTING, PLANNED, "规划调整数（张）")),
+    }
+
+
+# --------------------------------------------------------------------------- Heze
+def _plan_heze(path: Path, cfg: HezeBeds) -> ExtraResult:
+    ages = read_age_bands(path.parent / cfg.files.age_bands)
+    counties = read_heze_counties(path.parent / cfg.files.counties, cfg, path.name)
+    d, fm = cfg.discharges, cfg.fund_months
+    kp = mb.patient_coefficient(d.local_local, d.local_elsewhere, d.elsewhere_local)
+    kf = mb.fund_coefficient(fm.payable, fm.required)
+    total_insured = int(ages["insured"].sum())
+    computed = mb.needed_beds_per_thousand(
+        list(ages["admission_rate"]), list(ages["insured"]), cfg.avg_stay_days, cfg.occupancy,
+        total_insured, kp, kf)
+    actual = float(counties["actual_beds"].sum()) * 1000 / cfg.population_total
+    branch = mb.heze_branch(computed, cfg.target_per_thousand, actual)
+    weights = {r.county: (r.population, r.occupancy) for r in counties.itertuples()}
+    alloc = mb.allocate_new_beds(computed, actual, cfg.population_total, weights,
+                                 target=cfg.target_per_thousand, outside=cfg.outside_allocation,
+                                 min_occupancy=cfg.min_occupancy)
+    need = mb.new_bed_total(computed, actual, cfg.population_total) if branch == mb.ALLOCATE else 0
+    outside = counties["county"].isin(cfg.outside_allocation).astype(int)
+    eligible = ((outside == 0) & (counties["occupancy"] >= cfg.min_occupancy)).astype(int)
+    frame = pd.DataFrame({
+        "county": counties["county"], "hospital_id": "", "name": "", "level": "",
+        "year": cfg.year, "beds": counties["actual_beds"], "cut": 0,
+        "added": counties["county"].map(alloc).astype(int), "to_nursing": 0,
+        "occupancy": counties["occupancy"], "population": counties["population"],
+        "per_thousand": (counties["actual_beds"] * 1000 / counties["population"].where(
+            counties["population"] > 0)).round(4),
+        "outside_allocation": outside, "eligible": eligible,
+    })
+    placed = int(frame["added"].sum())
+    figures = {
+        "year": cfg.year, "admissions": float((ages["admission_rate"] * ages["insured"]).sum()),
+        "total_insured": total_insured, "avg_stay_days": cfg.avg_stay_days,
+        "occupancy": cfg.occupancy, "discharges": d.model_dump(), "fund_months": fm.model_dump(),
+        "patient_coefficient": kp, "fund_coefficient": kf, "computed": computed,
+        "target": cfg.target_per_thousand, "actual": actual,
+        "actual_beds": int(counties["actual_beds"].sum()),
+        "population_total": cfg.population_total, "branch": branch, "new_beds": need,
+        "placed": placed, "allocation": {k: int(v) for k, v in alloc.items()},
+        "outside_allocation": list(cfg.outside_allocation), "min_occupancy": cfg.min_occupancy,
+    }
+    notes = [{
+        mb.PAUSE: f"测算值 {computed:.4f} < 目标值 {cfg.target_per_thousand} and < 实际值 "
+                  f"{actual:.4f}: 二(一)1 — 暂停全市当年度医疗机构新增医保定点的受理和评估",
+        mb.ALLOCATE: f"测算值 {computed:.4f} > 目标值 {cfg.target_per_thousand} and > 实际值 "
+                     f"{actual:.4f}: 二(一)2 — {need} new designated beds, {placed} placed by "
+                     "county (population × occupancy, largest remainder)",
+        mb.HOLD: f"测算值 {computed:.4f} lies between 目标值 {cfg.target_per_thousand} and 实际值 "
+                 f"{actual:.4f} (or equals one): neither 二(一)1 nor 二(一)2 applies — no pause "
+                 "is ordered and no beds are allocated",
+    }[branch]]
+    if branch == mb.ALLOCATE and placed < need:
+        notes.append(f"{need - placed} beds could not be placed: no county is eligible")
+    county_pop = int(counties["population"].sum())
+    if county_pop != cfg.population_total:
+        notes.append(f"county populations add up to {county_pop:,}, the city total is "
+                     f"{cfg.population_total:,}: county figures serve as allocation weights only")
+    if cfg.synthetic:
+        notes.append("synthetic inputs: the branch illustrates the rule, it is not an official "
+                     "Heze result")
+    if cfg.outside_allocation:
+        notes.append("outside the county allocation (结合实际情况确定): "
+                     + ", ".join(cfg.outside_allocation))
+    table = heze_table(ages, frame, figures)
+    violations = check_heze(ages, frame, figures)
+    summary = {"kind": "heze", "branch": branch, "status": "computed", "figures": figures,
+               "notes": notes, "verified": not violations}
+    summary["headline"] = (
+        f"床位 beds: 测算值 computed {figures.get('computed', float('nan')):.2f} per thousand vs "
+        f"目标值 target {figures.get('target', float('nan'))} and 实际值 actual "
+        f"{figures.get('actual', float('nan')):.2f} → {branch}")
+    return ExtraResult(name="beds", files={"beds.csv": frame, TH: table},
+                       sheets={"床位测算": table}, summary=summary, violations=violations)
+
+
+def heze_table(ages: pd.DataFrame, frame: pd.DataFrame, f: dict) -> pd.DataFrame:
+    """``tables/床位测算.csv``: 项目, 县区, 数值, 说明."""
+    rows = [("住院率×参保人数", "", float(r.admission_rate * r.insured),
+             f"{r.age_band}: {r.admission_rate} × {r.insured}") for r in ages.itertuples()]
+    d = f["discharges"]
+    rows += [
+        ("总参保人数", "", f["total_insured"], "Σ 年龄段参保人数"),
+        ("平均住院日", "", f["avg_stay_days"], ""),
+        ("病床使用率", "", f["occupancy"], ""),
+        ("患者调节系数", "", f["patient_coefficient"],
+         f"({d['local_local']} − {d['local_elsewhere']} + {d['elsewhere_local']}) ÷ "
+         f"{d['local_local']}"),
+        ("基金调节系数", "", f["fund_coefficient"],
+         f"{f['fund_months']['payable']} ÷ {f['fund_months']['required']}"),
+        ("测算值（张/千人）", "", f["computed"], "基本医保需要千人床位数"),
+        ("目标值（张/千人）", "", f["target"], "二(一)"),
+        ("实际值（张/千人）", "", f["actual"], f"{f['actual_beds']} 张 / {f['population_total']} 人"),
+        ("判定", "", f["branch"], {"pause": "二(一)1 暂停新增定点受理", "allocate": "二(一)2 分县区配置",
+                                  "hold": "介于目标值与实际值之间：规划未规定"}[f["branch"]]),
+        ("新增定点床位（张）", "全市", f["new_beds"], "⌊(测算值 − 实际值) × 常住人口 / 1000⌋"),
+    ]
+    for r in frame.itertuples():
+        why = ("结合实际情况确定" if r.outside_allocation else
+               "" if r.eligible else f"床位使用率低于 {f['min_occupancy']}")
+        rows.append(("新增定点床位（张）", r.county, int(r.added), why))
+    return pd.DataFrame(rows, columns=["项目", "县区", "数值", "说明"])
