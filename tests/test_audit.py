@@ -17,6 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from dingdian.check import audit as au
+from dingdian.check import audit_checks as ac
+from dingdian.check import audit_load as al
+from dingdian.check import audit_read as ar
 from dingdian.cli.audit import audit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,12 +50,12 @@ def one(findings: pd.DataFrame, **match) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def published() -> pd.DataFrame:
-    return au.audit(au.load_tables(PUBLISHED / "audit.yaml"))
+    return au.audit(al.load_tables(PUBLISHED / "audit.yaml"))
 
 
 def test_published_targets_are_reached_exactly(published):
     a = published[published["code"] == "a"]
-    assert len(a) == 24 and (a["result"] == au.PASS).all()  # 6 counties × 2 kinds × 2028/2030
+    assert len(a) == 24 and (a["result"] == ac.PASS).all()  # 6 counties × 2 kinds × 2028/2030
     row = one(a, table="表7", row="甘州区", year="2030")
     assert "318 + 准入 21 − 退出 150 (2025–2030) = 189 = 2030 目标 target 189" in row["detail"]
     row = one(a, table="表6", row="民乐县", year="2028")
@@ -62,7 +65,7 @@ def test_published_targets_are_reached_exactly(published):
 def test_published_sums_and_beds_pass(published):
     for code in ("c", "d", "e1", "e2", "e3", "e4", "e5"):
         rows = published[published["code"] == code]
-        assert len(rows) and (rows["result"] == au.PASS).all(), code
+        assert len(rows) and (rows["result"] == ac.PASS).all(), code
     d = published[published["code"] == "d"]
     assert set(d["table"]) == {"表8", "表9"}
     assert "街道合计 and 甘州区 (表7)" in one(d, table="表9")["detail"]
@@ -72,7 +75,7 @@ def test_published_sums_and_beds_pass(published):
 def test_published_known_inconsistencies(published):
     assert failures(published) == KNOWN
     sunan = one(published, code="b", row="肃南县", table="表7")
-    assert sunan["table"] == "表7" and sunan["result"] == au.FAIL
+    assert sunan["table"] == "表7" and sunan["result"] == ac.FAIL
     for text in ("退出 15 exits", "现有 6 existing", "准入 12", "at least 9 of the 12 admitted",
                  "pharmacies must exit again", "6→5→4→3→3→3→3"):
         assert text in sunan["detail"], text
@@ -81,7 +84,7 @@ def test_published_known_inconsistencies(published):
     assert "11328" in one(published, code="f", row="实际开放床位")["detail"]
     # the text's other figures agree with the tables
     f = published[published["code"] == "f"]
-    assert (f["result"] == au.PASS).sum() == len(f) - 2
+    assert (f["result"] == ac.PASS).sum() == len(f) - 2
 
 
 def test_cli_on_published_plan(tmp_path):
@@ -92,7 +95,7 @@ def test_cli_on_published_plan(tmp_path):
     assert "60 通过 pass, 3 不一致 inconsistent" in r.output
     written = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(written.columns) == [au.HEADINGS[c] for c in au.FINDING_COLUMNS]
-    assert len(written) == 63 and (written["结果 result"] == au.FAIL).sum() == 3
+    assert len(written) == 63 and (written["结果 result"] == ac.FAIL).sum() == 3
     r = run(PUBLISHED / "audit.yaml", "--problems-only")
     assert r.exit_code == 1 and "甘州区" not in r.output.split("findings")[-1]
 
@@ -131,7 +134,7 @@ def copy(tmp_path) -> Path:
 
 def test_broken_county_cell_is_flagged(copy):
     edit_cell(copy / "表7.csv", "山丹县", col(2026, "退出"), "3")  # was 2
-    findings = au.audit(au.load_tables(copy / "audit.yaml"))
+    findings = au.audit(al.load_tables(copy / "audit.yaml"))
     assert failures(findings) - KNOWN == {("表7", "全市", "c", "2026"),
                                           ("表7", "山丹县", "a", "2028"),
                                           ("表7", "山丹县", "a", "2030")}
@@ -143,7 +146,7 @@ def test_broken_county_cell_is_flagged(copy):
 
 def test_broken_street_cell_is_flagged(copy):
     edit_cell(copy / "表9.csv", "东街街道", col(2028, "准入"), "2")  # was 1
-    findings = au.audit(au.load_tables(copy / "audit.yaml"))
+    findings = au.audit(al.load_tables(copy / "audit.yaml"))
     assert failures(findings) - KNOWN == {("表9", "街道合计", "d", "2028"),
                                           ("表9", "甘州区", "d", "2028")}
     county = one(findings, code="d", row="甘州区")["detail"]
@@ -153,23 +156,23 @@ def test_broken_street_cell_is_flagged(copy):
 def test_broken_bed_cells_are_flagged(copy):
     edit_cell(copy / "表4.csv", "高台县", 3, "+21")  # 调整数, was +20
     edit_cell(copy / "表5.csv", "三级医疗机构", 2, "3057")  # 规划, was 2957
-    findings = au.audit(au.load_tables(copy / "audit.yaml"))
+    findings = au.audit(al.load_tables(copy / "audit.yaml"))
     new = failures(findings) - KNOWN
     assert ("表4", "高台县", "e4", "") in new and ("表4", "全市", "e3", "") in new
     assert "+21, but 1081 − 1061 = +20" in one(findings, code="e4", table="表4",
-                                               result=au.FAIL)["detail"]
+                                               result=ac.FAIL)["detail"]
     assert ("表1/表5", "三级", "e1", "") in new
     assert "表1 2957 ≠ 表5 3057" in one(findings, code="e1", row="三级")["detail"]
-    ratio = one(findings, code="e2", table="表5", result=au.FAIL)
+    ratio = one(findings, code="e2", table="表5", result=ac.FAIL)
     assert ratio["row"] == "三级医疗机构" and "2956.8" in ratio["detail"]
 
 
 def test_exits_beyond_the_stock_in_a_year(copy):
     edit_cell(copy / "表7.csv", "肃南县", col(2025, "退出"), "9")  # 6 existing, 2 admitted
-    findings = au.audit(au.load_tables(copy / "audit.yaml"))
+    findings = au.audit(al.load_tables(copy / "audit.yaml"))
     rows = findings[(findings["code"] == "b") & (findings["row"] == "肃南县")
                     & (findings["table"] == "表7")]
-    assert set(rows["year"]) == {"2025"} and (rows["result"] == au.FAIL).all()
+    assert set(rows["year"]) == {"2025"} and (rows["result"] == ac.FAIL).all()
     yearly, stock = sorted(rows["detail"], key=lambda d: not d.startswith("2025:"))
     assert "2025: 9 exits but only 6 pharmacies designated at the end of 2024" in yearly
     assert "the count would be -1" in yearly
@@ -188,7 +191,7 @@ def test_excel_with_the_plans_heading_rows(tmp_path):
     wb = Workbook()
     wb.remove(wb.active)
     for spec in table_specs():
-        table = au.read_yearly(PUBLISHED / f"{spec.number}.csv", spec.number, spec.kind,
+        table = ar.read_yearly(PUBLISHED / f"{spec.number}.csv", spec.number, spec.kind,
                                spec.level)
         flat = pd.DataFrame({spec.first_column: list(table.rows)})
         for y in table.years:
@@ -197,9 +200,9 @@ def test_excel_with_the_plans_heading_rows(tmp_path):
         write_table_sheet(wb.create_sheet(spec.number), spec, flat)
     book = tmp_path / "published.xlsx"
     wb.save(book)
-    from_excel = au.audit(au.load_tables(book, scenario=ZHANGYE / "scenario.yaml"))
+    from_excel = au.audit(al.load_tables(book, scenario=ZHANGYE / "scenario.yaml"))
     assert failures(from_excel) == {("表7", "肃南县", "b", "2027")}
-    from_csv = au.audit(au.load_tables(PUBLISHED / "audit.yaml"))
+    from_csv = au.audit(al.load_tables(PUBLISHED / "audit.yaml"))
     keep = ["table", "row", "year", "code", "result"]
     for code in "abcd":
         x = from_excel[from_excel["code"] == code][keep].reset_index(drop=True)
@@ -214,8 +217,8 @@ def test_flattened_and_two_row_headings_read_alike(tmp_path):
     rows = tmp_path / "two.csv"
     rows.write_text("网格划分,2025,,2026,\n,准入,退出,准入,退出\n"
                     "东街街道,0,3,0,2\n西街街道,1,2,0,1\n街道合计,1,5,0,3\n", encoding="gb18030")
-    a = au.read_yearly(flat, "表8", "clinic", "street")
-    b = au.read_yearly(rows, "表8", "clinic", "street")
+    a = ar.read_yearly(flat, "表8", "clinic", "street")
+    b = ar.read_yearly(rows, "表8", "clinic", "street")
     assert a.first_column == b.first_column == "网格划分" and a.total == "街道合计"
     assert a.areas == b.areas == ("东街街道", "西街街道") and a.years == b.years == (2025, 2026)
     assert a.admit.equals(b.admit) and a.exit.equals(b.exit)
@@ -241,7 +244,7 @@ def test_solved_plan_passes(solved, tmp_path):
                            keep_default_na=False)
     codes = set(findings["代码 code"])
     assert {"a", "b", "c", "d", "e1", "e2", "e3", "e4", "e5"} <= codes
-    assert (findings["结果 result"] == au.PASS).all()
+    assert (findings["结果 result"] == ac.PASS).all()
     r = run(solved / "plan.xlsx", "--scenario", ZHANGYE)
     assert r.exit_code == 0, r.output
     # with the text's figures, only the text's bed totals disagree

@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from dingdian.cli.compare import compare
 from dingdian.cli.main import main
 from dingdian.write import compare as C
+from dingdian.write import compare_frames as F
+from dingdian.write import compare_runs as R
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"
@@ -171,7 +173,7 @@ def test_three_runs_labels_and_identical_plans(plans):
     two = read(plans["out"] / "compare_facilities.csv", dtype=str)
     assert set(fac["facility_id"]) == set(two["facility_id"])
     assert (fac["上限_path"] == fac["副本_path"]).all()
-    runs = [C.load_plan(plans["a"]), C.load_plan(plans["same"], "copy")]
+    runs = [R.load_plan(plans["a"]), R.load_plan(plans["same"], "copy")]
     assert C.compare_plans(runs).facilities.empty
 
 
@@ -220,8 +222,8 @@ def test_out_never_replaces_an_input_and_replaces_earlier_output(plans, tmp_path
 
 def test_pure_helpers():
     years = [2024, 2025, 2026, 2027]
-    assert C.describe_path([0, 1, 1, 0], years) == "准入 admitted 2025; 退出 exited 2027"
-    assert C.describe_path([1, 1, 1, 1], years) == "保留 kept"
-    assert C.describe_path([0, 0, 0, 0], years, "applicant") == "未准入 not admitted"
-    assert C.default_labels(["/x/a/out", "/x/b/out", "/y/c"]) == ["a/out", "b/out", "c"]
-    assert C.default_labels(["/x/a", "/x/a"]) == ["a", "a#2"]
+    assert F.describe_path([0, 1, 1, 0], years) == "准入 admitted 2025; 退出 exited 2027"
+    assert F.describe_path([1, 1, 1, 1], years) == "保留 kept"
+    assert F.describe_path([0, 0, 0, 0], years, "applicant") == "未准入 not admitted"
+    assert R.default_labels(["/x/a/out", "/x/b/out", "/y/c"]) == ["a/out", "b/out", "c"]
+    assert R.default_labels(["/x/a", "/x/a"]) == ["a", "a#2"]

@@ -50,7 +50,7 @@ from dingdian.run.backends import solve
 from dingdian.run.decompose import components, merge, solve_decomposed, solve_parts, split
 from dingdian.run.engine import EngineError, run_all
 from dingdian.scenario.loader import load_scenario
-from dingdian.write.outputs import plan_frame as written_plan
+from dingdian.write.frames import plan_frame as written_plan
 
 JIA, YI = "甲县", "乙县"
 

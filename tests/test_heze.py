@@ -34,7 +34,7 @@ from dingdian.geometry import lonlat_to_xy
 from dingdian.result import OPTIMAL
 from dingdian.run.backends import BACKENDS, solve
 from dingdian.scenario.loader import load_scenario
-from dingdian.write.outputs import plan_frame
+from dingdian.write.frames import plan_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 HEZE = ROOT / "scenarios" / "heze"

@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from dingdian.cli.main import main
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL
-from dingdian.run.backends import BACKENDS, CBC_PATH_ENV, solve
+from dingdian.run.backends import BACKENDS, solve
+from dingdian.run.solvers import CBC_PATH_ENV
 from dingdian.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,9 +42,10 @@ from dingdian.models.nursing import (
     read_solution,
     schedule,
 )
-from dingdian.planners.nursing import TABLE, check_nursing, plan_nursing, read_nursing_config
+from dingdian.planners.nursing import TABLE, check_nursing, plan_nursing
 from dingdian.result import INFEASIBLE, OPTIMAL
 from dingdian.run.backends import BACKENDS, run_backend
+from dingdian.scenario.nursing import read_nursing_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye"

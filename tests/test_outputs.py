@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dingdian.result import SolveResult
-from dingdian.write import outputs
+from dingdian.write import frames, outputs
 from dingdian.write import tables as T
 
 YEARS = list(range(2024, 2031))
@@ -142,8 +142,8 @@ def test_street_table_layout_and_totals():
 
 
 def test_plan_frame_columns_and_flow_years():
-    plan = outputs.plan_frame(_facilities(), _designated())
-    assert list(plan.columns) == outputs.PLAN_FIRST + [str(y) for y in YEARS] + [
+    plan = frames.plan_frame(_facilities(), _designated())
+    assert list(plan.columns) == frames.PLAN_FIRST + [str(y) for y in YEARS] + [
         "status", "admitted_year", "exited_year"]
     by = plan.set_index("facility_id")
     assert by.loc["c2", "admitted_year"] == 2025 and pd.isna(by.loc["c2", "exited_year"])
@@ -164,7 +164,7 @@ def test_write_outputs_files(tmp_path):
     lines = (out / "plan.csv").read_text(encoding="utf-8").splitlines()
     assert lines[2].endswith(",applicant,2025,")  # c2: integer year, empty exit
     cells = pd.read_csv(out / "cells.csv").set_index("cell_id")
-    assert list(cells.columns[:9]) == outputs.CELL_FIRST[1:]
+    assert list(cells.columns[:9]) == frames.CELL_FIRST[1:]
     assert cells.loc["g1", "clinic_2025"] == 2 and cells.loc["g1", "clinic_2026"] == 1
     assert cells.loc["g1", "pharmacy_2025"] == 0 and cells.loc["g2", "pharmacy_2026"] == 1
     assert cells.loc["g3", "clinic_2030"] == 0

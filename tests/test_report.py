@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from dingdian.cli.main import main
 from dingdian.cli.report import report
+from dingdian.write import fonts as F
 from dingdian.write import maps as M
 from dingdian.write.report import ReportError, find_scenario
 
@@ -54,10 +55,10 @@ def test_cjk_font_comes_from_the_package_and_has_the_glyphs():
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    path = M.cjk_font_path()
+    path = F.cjk_font_path()
     assert path.is_file() and path.stat().st_size > 10_000_000
     assert "site-packages" in str(path) or "noto_cjk_sans_otc" in str(path)
-    family = M.cjk_font()
+    family = F.cjk_font()
     found = font_manager.findfont(font_manager.FontProperties(family=family),
                                   fallback_to_default=False)
     assert Path(found) == path

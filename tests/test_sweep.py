@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from dingdian.cli.main import main
 from dingdian.errors import ScenarioError
-from dingdian.pipeline.sweep import cross, grid, parse_set, sweep, variant_data
+from dingdian.pipeline.sweep import sweep
+from dingdian.pipeline.sweep_setup import cross, grid, parse_set, variant_data
 from dingdian.run.backends import solve
 from dingdian.scenario.loader import load_scenario
 

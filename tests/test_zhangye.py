@@ -25,7 +25,7 @@ from dingdian.check.verify import check_plan
 from dingdian.result import OPTIMAL
 from dingdian.run.backends import BACKENDS, solve
 from dingdian.scenario.loader import load_scenario
-from dingdian.write.outputs import plan_frame
+from dingdian.write.frames import plan_frame
 from dingdian.write.tables import all_tables, counts_frame, table_specs
 
 ROOT = Path(__file__).resolve().parents[1]

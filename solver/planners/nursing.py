@@ -1,35 +1,22 @@
-"""Long-term-care institutions (定点护理机构, 四(三)) beside the site model: read, solve, check.
+"""Long-term-care institutions (定点护理机构, 四(三)) beside the site model: plan and check.
 
-:func:`plan_nursing` reads a nursing YAML (``scenario.yaml`` → ``nursing:``) and its CSV files,
-reuses the site scenario's cells (read-only) and returns an :class:`ExtraResult`.
-
-Files (paths in the nursing YAML → ``files``, relative to that YAML):
-
-* ``candidates`` — ``site_id,name,category,county,lon,lat[,source]``: candidate home-care sites,
-  ``category`` one of :data:`CATEGORIES`; each point must lie in its county's outline;
-* ``elderly`` — ``county,population_60plus,share_60plus[,severe_disability_rate,source]``: the
-  county's residents aged 60+ (or, when blank, ``round(census population × share_60plus)``) and
-  an optional severe-disability rate (blank: ``home_care.severe_disability_rate``);
-* ``institution_beds`` — ``county,existing_beds,occupancy[,hospital_surplus_beds,source]``.
+:func:`plan_nursing` reads a nursing YAML (``scenario.yaml`` → ``nursing:``) and its CSV files
+with :mod:`dingdian.scenario.nursing` (which describes them), reuses the site scenario's cells
+(read-only) and returns an :class:`ExtraResult`.
 
 Elderly per cell: each county's 60+ figure split over the county's cells in proportion to the
 cell population (largest remainder), i.e. cell population × the county's 60+ share, in integers
 that add up to the county figure. A site reaches a cell when its distance to the cell centre is
-at most the cell's radius (urban 1,060.82 m, rural 2,121.64 m, as the site model). Every
-problem in the files is one :class:`ScenarioError` naming file, row and field.
+at most the cell's radius (urban 1,060.82 m, rural 2,121.64 m, as the site model).
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-import shapely
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dingdian.errors import ScenarioError
 from dingdian.geometry import largest_remainder, lonlat_to_xy, within_radius
@@ -47,13 +34,16 @@ from dingdian.models.nursing import (
     read_solution,
 )
 from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
-from dingdian.run.backends import _value, run_backend
-from dingdian.scenario.files import Table
+from dingdian.run.backends import run_backend, value
 from dingdian.scenario.loader import load_scenario
-from dingdian.scenario.schema import _yaml_line
+from dingdian.scenario.nursing import (
+    HomeCareConfig,
+    read_beds,
+    read_candidates,
+    read_elderly,
+    read_nursing_config,
+)
 
-STRICT = ConfigDict(extra="forbid", frozen=True)
-CATEGORIES = ("community_health_centre", "village_care", "elderly_care")
 TABLE, SHEET, CITY = "tables/护理机构规划.csv", "护理机构规划", "全市"
 SITE_COLUMNS = ["site_id", "name", "category", "county", "lon", "lat", "year_opened", "year",
                 "elderly_covered", "disabled_served", "cells_served"]
@@ -63,130 +53,7 @@ BED_COLUMNS = {"county": "县区", "bed_cap": "床位上限", "existing_beds": "
                "institutions": "机构照护型机构数"}
 
 
-class NursingFiles(BaseModel):
-    model_config = STRICT
-    candidates: str
-    elderly: str
-    institution_beds: str
-
-
-class HomeCareConfig(BaseModel):
-    """居家照护型 (四(三)1); see :mod:`dingdian.models.nursing` for the two modes."""
-
-    model_config = STRICT
-    mode: Literal["max_cover", "min_sites"] = "max_cover"
-    elderly_per_site: int = Field(2000, gt=0)
-    disabled_per_site: int = Field(80, gt=0)
-    severe_disability_rate: float = Field(0.04, ge=0, le=1)
-    yearly_cap: int | dict[int, int] | None = None  # openings per year; None = no cap
-    budget: int | None = Field(None, ge=0)  # openings in all years
-
-
-class InstitutionConfig(BaseModel):
-    """机构照护型 (四(三)2); see :func:`dingdian.models.nursing.plan_institution_beds`."""
-
-    model_config = STRICT
-    cap_share: float = Field(0.20, gt=0, le=1)
-    min_occupancy: float = Field(0.60, ge=0, le=1)
-    beds_per_institution: int = Field(50, gt=0)
-    ltc_beneficiaries: float | None = Field(None, gt=0)  # city-wide; None = Σ elderly × rate
-
-
-class NursingConfig(BaseModel):
-    model_config = STRICT
-    name: str = "nursing"
-    title: str = ""
-    description: str = ""
-    synthetic: str | None = None
-    files: NursingFiles
-    home_care: HomeCareConfig = HomeCareConfig()
-    institution_care: InstitutionConfig = InstitutionConfig()
-
-
-def read_nursing_config(path: Path) -> NursingConfig:
-    """Parse and validate the nursing YAML; every problem is one :class:`ScenarioError`."""
-    try:
-        data = yaml.safe_load(text := path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(path.name, None, None, f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(path.name, None, None, "expected a mapping of keys at the top level")
-    try:
-        return NursingConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        msg = {"extra_forbidden": "unknown key", "missing": "required key is missing"}.get(
-            err.get("type"), err.get("msg", "invalid value"))
-        line = _yaml_line(text, loc)
-        raise ScenarioError(path.name, None, ".".join(map(str, loc)) or None,
-                            msg + (f" (line {line})" if line else "")) from None
-
-
-# --------------------------------------------------------------------------- CSV readers
-def _one_row_per_county(t: Table, counties) -> None:
-    t.choice("county", list(counties), "county")
-    t.unique(["county"], "county")
-    missing = [c for c in counties if c not in set(t.df["county"])]
-    if missing:
-        raise ScenarioError(t.name, None, "county", f"no row for {missing[0]}")
-
-
-def read_candidates(path: Path, outlines, crs: str) -> pd.DataFrame:
-    t = Table(path, ["site_id", "name", "category", "county", "lon", "lat"], optional=["source"])
-    t.text("site_id")
-    t.unique(["site_id"], "site_id")
-    t.choice("category", CATEGORIES, "category")
-    county = t.choice("county", outlines, "county")
-    lon, lat = t.number("lon", -180, 180), t.number("lat", -90, 90)
-    for name, geom in outlines.items():  # each point in its county's outline
-        m = (county == name).to_numpy()
-        inside = shapely.intersects_xy(geom, lon.to_numpy()[m], lat.to_numpy()[m])
-        if not inside.all():
-            i = int(np.flatnonzero(m)[np.flatnonzero(~inside)[0]])
-            raise t.error(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
-    x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), crs)
-    return pd.DataFrame({"site_id": t.df["site_id"], "name": t.df["name"],
-                         "category": t.df["category"], "county": county, "lon": lon,
-                         "lat": lat, "x": x, "y": y}).sort_values("site_id", ignore_index=True)
-
-
-def _optional_share(t: Table, col: str, blank_ok) -> pd.Series:
-    """A 0–1 share column where blanks are allowed on the rows ``blank_ok`` (NaN there)."""
-    txt = t.df[col]
-    t.fail_first((txt == "") & ~blank_ok, col, "empty value")
-    num = pd.to_numeric(txt.where(txt != "", "nan"), errors="coerce")
-    t.fail_first((txt != "") & ~num.between(0.0, 1.0), col,
-                 lambda v: f"{v!r} is not a share between 0 and 1")
-    return num
-
-
-def read_elderly(path: Path, census: pd.DataFrame, default_rate: float) -> pd.DataFrame:
-    """``county, elderly, rate`` per county (see the module docstring)."""
-    t = Table(path, ["county", "population_60plus", "share_60plus"],
-              optional=["severe_disability_rate", "source"])
-    _one_row_per_county(t, list(census["county"]))
-    pop = t.integer("population_60plus", blank=-1)
-    t.fail_first((pop < 0) & (t.df["population_60plus"] != ""), "population_60plus",
-                 lambda v: f"{v} is below 0")
-    share = _optional_share(t, "share_60plus", (pop >= 0).to_numpy())
-    rate = _optional_share(t, "severe_disability_rate", np.ones(len(t), dtype=bool))
-    total = t.df["county"].map(dict(zip(census["county"], census["population"], strict=True)))
-    elderly = np.where(pop >= 0, pop, np.floor(total * share.fillna(0) + 0.5)).astype(np.int64)
-    t.fail_first(elderly > total, "population_60plus", lambda v: f"{v} exceeds the census population")
-    return pd.DataFrame({"county": t.df["county"], "elderly": elderly,
-                         "rate": rate.fillna(default_rate).to_numpy()})
-
-
-def read_beds(path: Path, counties) -> pd.DataFrame:
-    t = Table(path, ["county", "existing_beds", "occupancy"],
-              optional=["hospital_surplus_beds", "source"])
-    _one_row_per_county(t, counties)
-    return pd.DataFrame({"county": t.df["county"], "existing_beds": t.integer("existing_beds", 0),
-                         "occupancy": t.number("occupancy", 0.0, 1.0),
-                         "surplus": t.integer("hospital_surplus_beds", 0, blank=0)})
-
-
+# --------------------------------------------------------------------------- model inputs
 def elderly_cells(cells: pd.DataFrame, elderly: pd.DataFrame) -> pd.DataFrame:
     """The cells with ``elderly`` (county 60+ split ∝ population) and ``rate`` columns."""
     out = cells[["cell_id", "county", "zone", "x", "y", "lon", "lat", "radius_m",
@@ -278,7 +145,7 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
                "synthetic_data": cfg.synthetic}
     if status not in (OPTIMAL, FEASIBLE) or values is None:
         return ExtraResult(name="nursing", summary=summary)
-    terms = {k: _value(e, values) for k, e in model.terms.items()}
+    terms = {k: value(e, values) for k, e in model.terms.items()}
     summary["objective"] = objective = sum(terms.values())
     summary["objective_terms"] = terms
     if bound is not None:

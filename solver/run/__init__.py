@@ -1,7 +1,8 @@
 """Running the models: backends, parallel engines, decomposition, infeasibility explained.
 
 Owns the one-formulation, three-solver bridge (:mod:`.backends`: HiGHS, CBC and CP-SAT on the
-same PuLP model, with the lexicographic tie-break stages), the process-pool and Dask engines
+same PuLP model, with the lexicographic tie-break stages; each solver's own call in
+:mod:`.solvers`), the process-pool and Dask engines
 (:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`)
 and the elastic-form explanation of an infeasible plan in planners' words (:mod:`.explain`).
 

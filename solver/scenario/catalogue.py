@@ -18,7 +18,7 @@ import yaml
 
 from dingdian.errors import ScenarioError
 from dingdian.scenario.schema import ScenarioConfig
-from dingdian.scenario.variants import DESCRIPTIVE, describe, resolve_config
+from dingdian.scenario.variants import DESCRIPTIVE, Resolved, describe, resolve_config
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,34 @@ def _is_scenario_file(path: Path) -> bool:
     return isinstance(data, dict) and ("base" in data or "crs" in data)
 
 
-def list_scenarios(directory: str | Path) -> list[Entry]:
-    """Every scenario and variant file under ``directory``, sorted by path.
+def default_directory() -> Path:
+    """``./scenarios`` when it exists, else the ``scenarios/`` folder of the source tree that
+    dingdian is installed from (the shipped Zhangye and Heze scenarios)."""
+    here = Path("scenarios")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "scenarios"
 
-    A file that does not resolve or validate is listed with its one-line ``error``.
+
+def list_scenarios(directory: str | Path | None = None) -> list[Entry]:
+    """Every scenario and variant file under ``directory`` (default:
+    :func:`default_directory`), sorted by path.
+
+    A file that does not resolve or validate is listed with its one-line ``error``. A folder
+    that does not exist or holds no scenario file raises :class:`ScenarioError`.
     """
-    directory = Path(directory)
+    directory = Path(directory) if directory is not None else default_directory()
+    if not directory.is_dir():
+        raise ScenarioError(str(directory), None, None, "no such directory")
+    entries = _entries(directory)
+    if not entries:
+        raise ScenarioError(str(directory), None, None,
+                            "no scenario files (YAML with crs: or base:)")
+    return entries
+
+
+def _entries(directory: Path) -> list[Entry]:
+    """Every scenario and variant file under ``directory``, sorted by path (none: [])."""
     files = sorted(p for ext in ("*.yaml", "*.yml") for p in directory.rglob(ext)
                    if p.is_file() and _is_scenario_file(p))
     names: dict[Path, str] = {}
@@ -93,7 +115,7 @@ def list_scenarios(directory: str | Path) -> list[Entry]:
     return final
 
 
-def find_scenario(name_or_path: str | Path, directory: str | Path) -> Path:
+def find_scenario(name_or_path: str | Path, directory: str | Path | None = None) -> Path:
     """The scenario file for a path, a directory holding scenario.yaml, or a name.
 
     A name matches a scenario's ``name:``, its file's stem (``published``) or its path under
@@ -106,7 +128,8 @@ def find_scenario(name_or_path: str | Path, directory: str | Path) -> Path:
     if p.is_dir() and (p / "scenario.yaml").is_file():
         return p / "scenario.yaml"
     key = str(name_or_path).removesuffix(".yaml").removesuffix(".yml")
-    entries = list_scenarios(directory)
+    directory = Path(directory) if directory is not None else default_directory()
+    entries = _entries(directory)
     hits = []
     for e in entries:
         rel = e.path.relative_to(directory).with_suffix("").as_posix()
@@ -211,3 +234,27 @@ def diff(base: ScenarioConfig, variant: ScenarioConfig, root: Path | None = None
                 changes.append(f"{col} {_show(was) if was is not None else '?'} → {_show(value)}")
             out.append(f"overrides.{section}[{i}]: {describe(key)}: {', '.join(changes)}")
     return out
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """A scenario file resolved (``dingdian scenarios show``): its path, validated
+    configuration and resolution chain; for a variant, its base's configuration and the
+    changes relative to it, one line each (:func:`diff`)."""
+
+    path: Path
+    config: ScenarioConfig
+    resolved: Resolved
+    base_config: ScenarioConfig | None = None
+    changes: tuple[str, ...] = ()
+
+
+def show_scenario(name_or_path: str | Path, directory: str | Path | None = None) -> ScenarioView:
+    """Find a scenario by file, folder or name (:func:`find_scenario`) and resolve it."""
+    path = find_scenario(name_or_path, directory)
+    cfg, res = resolve_config(path)
+    if not res.is_variant:
+        return ScenarioView(path=path, config=cfg, resolved=res)
+    base = resolve_config(res.chain[1])[0]
+    return ScenarioView(path=path, config=cfg, resolved=res, base_config=base,
+                        changes=tuple(diff(base, cfg, res.root)))

@@ -131,7 +131,8 @@ class Scenario:
         return self.variant if self.variant is not None else Path(self.path)
 
 
-def _files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
+def scenario_files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
+    """The paths of ``files:`` by key (None when optional and absent); a missing file raises."""
     base = res.root
     out: dict[str, Path | None] = {}
     for key, value in cfg.files.model_dump().items():
@@ -146,7 +147,8 @@ def _files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
     return out
 
 
-def _counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
+def read_counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
+    """The county outlines of a GeoJSON file by the name in property ``prop`` (WGS84)."""
     out: dict[str, BaseGeometry] = {}
     for i, (props, geom) in enumerate(read_features(path, [prop]), start=1):
         name = str(props[prop]).strip()
@@ -378,8 +380,8 @@ def load_scenario(path: str | Path) -> Scenario:
         check_crs(cfg.crs)
     except Exception as exc:  # noqa: BLE001 - pyproj raises several types
         raise ScenarioError(res.file_of(("crs",)).name, None, "crs", str(exc)) from None
-    files = _files(cfg, res)
-    counties = _counties(files["counties"], cfg.grid.county_property)
+    files = scenario_files(cfg, res)
+    counties = read_counties(files["counties"], cfg.grid.county_property)
     for i, c in enumerate(cfg.grid.rural_pharmacy_exempt):
         if c not in counties:
             raise ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,

@@ -1,4 +1,4 @@
-"""Maps of a written plan: PNG figures (matplotlib) and an offline interactive HTML map.
+"""Maps of a written plan: the map data (outlines, plan, cells) and the PNG figures (matplotlib).
 
 Everything is drawn from a plan folder's own files (``plan.csv``, ``cells.csv``) plus the
 scenario's county outlines, projected to the scenario CRS (metres), so hexagons are drawn with
@@ -9,20 +9,14 @@ their real circumradius (:func:`dingdian.geometry.hexagon`).
 * :func:`coverage_png` — one year's coverage per service cell: designated facilities of the kind
   within reach (``cells.csv`` ``<kind>_<year>``); in-scope populated cells with none are blind
   spots (服务盲区, red), with a zoom on the county with the most urban cells.
-* :func:`map_html` — a self-contained SVG-in-HTML map (no scripts or tiles from anywhere): county
-  outlines, hexagons coloured by coverage, facilities as dots with a tooltip, year/kind selectors.
 
-The Chinese font is Noto Sans CJK from the ``noto-cjk-sans-otc`` package (SIL OFL 1.1),
-registered with matplotlib at run time from the package's own file (:func:`cjk_font`): nothing
-depends on the fonts installed on the machine.
+The offline interactive HTML map is :mod:`dingdian.write.map_html`; the Chinese font, registered
+with matplotlib from the ``noto-cjk-sans-otc`` package, is :mod:`dingdian.write.fonts`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +25,10 @@ from shapely.geometry.base import BaseGeometry
 
 from dingdian.geometry import hexagon, lonlat_to_xy, project
 from dingdian.models.data import KINDS
+from dingdian.write.fonts import cjk_font
 from dingdian.write.outputs import atomic_file
 
 KIND_ZH = {"clinic": "无住院服务定点医疗机构（诊所）", "pharmacy": "定点零售药店"}
-KIND_SHORT = {"clinic": "诊所", "pharmacy": "药店"}
-FONT_FAMILY = "Noto Sans CJK SC"
 FIGSIZE = (12.0, 7.0)
 DENSITY_FIGSIZE = (12.0, 5.5)
 DPI = 110
@@ -44,60 +37,6 @@ COVER_BOUNDS = [0, 1, 2, 4, 8, 10_000]
 COVER_COLOURS = ["#d7301f", "#c7e9c0", "#74c476", "#31a354", "#006d2c"]
 COVER_LABELS = ["0 盲区", "1", "2–3", "4–7", "≥8"]
 OUT_OF_SCOPE = "#d9d9d9"
-
-
-# --------------------------------------------------------------------------- font
-def cjk_font_path() -> Path:
-    """The Noto Sans CJK collection shipped by the ``noto-cjk-sans-otc`` package."""
-    import noto_cjk_sans_otc
-
-    return Path(str(noto_cjk_sans_otc.FONT_PATH))
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str:
-    """Register the packaged CJK font with matplotlib (once); return its family name."""
-    from matplotlib import font_manager
-
-    path = cjk_font_path()
-    if not path.is_file():
-        raise FileNotFoundError(f"CJK font not found: {path} (pip install noto-cjk-sans-otc)")
-    font_manager.fontManager.addfont(str(path))
-    names = {f.name for f in font_manager.fontManager.ttflist if f.fname == str(path)}
-    return FONT_FAMILY if FONT_FAMILY in names else sorted(names)[0]
-
-
-CSS_FAMILY = "DD Noto Sans CJK SC"
-
-
-def font_face_css(text: str) -> str:
-    """A CSS ``@font-face`` holding the packaged CJK font cut down to the characters of ``text``.
-
-    The HTML pages then show Chinese on machines without any CJK font, with nothing loaded
-    from outside (a ``data:`` URI). The subset keeps the font's name table (SIL OFL 1.1).
-    """
-    import base64
-    import io
-
-    from fontTools import subset
-    from fontTools.ttLib import TTCollection, TTFont
-
-    path = str(cjk_font_path())
-    names = [f["name"].getDebugName(1) for f in TTCollection(path, lazy=True).fonts]
-    index = names.index(FONT_FAMILY) if FONT_FAMILY in names else 0
-    font = TTFont(path, fontNumber=index)
-    opts = subset.Options()
-    opts.name_IDs = ["*"]
-    opts.hinting = False
-    sub = subset.Subsetter(opts)
-    sub.populate(text="".join(sorted(set(text))))
-    sub.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f"/* {FONT_FAMILY}, subset; SIL Open Font License 1.1 */"
-            f'@font-face{{font-family:"{CSS_FAMILY}";src:url(data:font/otf;base64,{data})'
-            ' format("opentype");}')
 
 
 def _pyplot():
@@ -139,12 +78,12 @@ def load_outlines(scenario: str | Path) -> tuple[str, dict[str, BaseGeometry], t
 
     Reads only the scenario's config and its counties file (no cells or model are built).
     """
-    from dingdian.scenario.loader import _counties, _files
+    from dingdian.scenario.loader import read_counties, scenario_files
     from dingdian.scenario.variants import resolve_config
 
     cfg, res = resolve_config(Path(scenario))
-    files = _files(cfg, res)
-    counties = _counties(files["counties"], cfg.grid.county_property)
+    files = scenario_files(cfg, res)
+    counties = read_counties(files["counties"], cfg.grid.county_property)
     outlines = {name: project(g, cfg.crs) for name, g in counties.items()}
     return cfg.crs, outlines, tuple(cfg.grid.rural_pharmacy_exempt)
 
@@ -176,7 +115,8 @@ def in_scope(cells: pd.DataFrame, kind: str, exempt=()) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- drawing helpers
-def _rings(geom: BaseGeometry):
+def rings(geom: BaseGeometry):
+    """The exterior and interior rings of a (multi)polygon, as coordinate arrays."""
     polys = getattr(geom, "geoms", [geom])
     for p in polys:
         yield np.asarray(p.exterior.coords)
@@ -186,7 +126,7 @@ def _rings(geom: BaseGeometry):
 
 def _draw_outlines(ax, outlines, labels: bool = True, fontsize: float = 9) -> None:
     for name, geom in outlines.items():
-        for ring in _rings(geom):
+        for ring in rings(geom):
             ax.plot(ring[:, 0], ring[:, 1], color="#444444", lw=0.8, zorder=3)
         if labels:
             p = geom.representative_point()
@@ -205,7 +145,8 @@ def _frame(ax, bounds, pad: float = 0.02) -> None:
     ax.set_yticks([])
 
 
-def _bounds(outlines) -> tuple[float, float, float, float]:
+def outline_bounds(outlines) -> tuple[float, float, float, float]:
+    """``(xmin, ymin, xmax, ymax)`` of all the outlines together."""
     b = np.array([g.bounds for g in outlines.values()])
     return b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
 
@@ -231,7 +172,7 @@ def density_png(data: MapData, kind: str, path: str | Path, gridsize: int = 45) 
     from matplotlib.colors import LogNorm
 
     plt = _pyplot()
-    bounds = _bounds(data.outlines)
+    bounds = outline_bounds(data.outlines)
     fac = data.plan[data.plan["kind"] == kind]
     fig, axes = plt.subplots(1, 2, figsize=DENSITY_FIGSIZE, layout="constrained")
     counts = {y: int(fac[y].sum()) for y in (data.first, data.last)}
@@ -310,7 +251,7 @@ def coverage_png(data: MapData, kind: str, year: int, path: str | Path) -> Path:
     fig, axes = plt.subplots(1, ncols, figsize=FIGSIZE, layout="constrained",
                              gridspec_kw={"width_ratios": [1.4, 1]} if zoom else None)
     axes = np.atleast_1d(axes)
-    bounds = _bounds(data.outlines)
+    bounds = outline_bounds(data.outlines)
     for i, ax in enumerate(axes):
         ax.add_collection(_hex_collection(cells[shown], list(colours[shown]), edge="#666666",
                                           lw=0.15))
@@ -368,140 +309,3 @@ def write_pngs(data: MapData, folder: str | Path, years: list[int] | None = None
                                                        folder / f"coverage_{kind}_{y}.png")
     return out
 
-
-# --------------------------------------------------------------------------- HTML map
-_MAP_CSS = """
-.dd-map{font-family:"DD Noto Sans CJK SC","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif}
-.dd-map select{font-family:inherit;font-size:14px}
-.dd-map svg{width:100%;height:auto;max-height:80vh;border:1px solid #bbb;background:#fbfbf8;
- cursor:grab}
-.dd-map .county{fill:none;stroke:#444;stroke-width:1.2;vector-effect:non-scaling-stroke}
-.dd-map .hex{stroke:#666;stroke-width:0.3;vector-effect:non-scaling-stroke}
-.dd-map .hex.blind{stroke:#a50f15;stroke-width:1.5}
-.dd-map .fac{stroke:#fff;stroke-width:0.5;vector-effect:non-scaling-stroke}
-.dd-map .fac.clinic{fill:#2b6cb0}.dd-map .fac.pharmacy{fill:#8e44ad}
-.dd-map .lbl{font-size:9px;fill:#222;paint-order:stroke;stroke:#fff;stroke-width:3px;
- pointer-events:none}
-.dd-map .legend span{display:inline-block;width:14px;height:14px;vertical-align:middle;
- margin:0 4px 0 10px;border:1px solid #666}
-"""
-
-_MAP_JS = """
-(function(){
-const D=JSON.parse(document.getElementById('dd-data').textContent);
-const svg=document.getElementById('dd-svg');
-const ys=document.getElementById('dd-year'), ks=document.getElementById('dd-kind');
-const hexes=svg.querySelectorAll('.hex'), facs=svg.querySelectorAll('.fac');
-function colour(n){for(let i=D.bounds.length-2;i>=0;i--){if(n>=D.bounds[i])return D.colours[i];}
- return D.colours[0];}
-function draw(){const yi=D.years.indexOf(+ys.value), k=ks.value; let blind=0, shown=0;
- hexes.forEach(h=>{const c=D.cells[h.dataset.i]; const n=c[k][yi]; const sc=c.scope[k];
-  h.style.fill=sc?colour(n):D.outside; const b=sc&&n===0; h.classList.toggle('blind',b);
-  if(b)blind++;
-  h.querySelector('title').textContent=c.name+'\\n'+D.kindzh[k]+' '+D.years[yi]+'年: '+n+
-   ' 家可达'+(sc?'':'（不在服务圈模型内）')+'\\n人口 '+c.pop;});
- facs.forEach(f=>{const on=f.dataset.y[yi]==='1'&&f.classList.contains(k);
-  f.style.display=on?'':'none'; if(on)shown++;});
- document.getElementById('dd-stat').textContent=D.years[yi]+'年 '+D.kindzh[k]+'：定点 '+shown+
-  ' 家，服务盲区 '+blind+' 个';}
-ys.onchange=draw; ks.onchange=draw; draw();
-let vb=svg.viewBox.baseVal, drag=null;
-svg.addEventListener('wheel',e=>{e.preventDefault(); const r=svg.getBoundingClientRect();
- const s=e.deltaY>0?1.25:0.8, px=vb.x+(e.clientX-r.left)/r.width*vb.width,
- py=vb.y+(e.clientY-r.top)/r.height*vb.height;
- vb.x=px-(px-vb.x)*s; vb.y=py-(py-vb.y)*s; vb.width*=s; vb.height*=s;},{passive:false});
-svg.addEventListener('mousedown',e=>{drag=[e.clientX,e.clientY];});
-window.addEventListener('mouseup',()=>{drag=null;});
-window.addEventListener('mousemove',e=>{if(!drag)return; const r=svg.getBoundingClientRect();
- vb.x-=(e.clientX-drag[0])/r.width*vb.width; vb.y-=(e.clientY-drag[1])/r.height*vb.height;
- drag=[e.clientX,e.clientY];});
-})();
-"""
-
-
-def _pts(coords, x0: float, y1: float) -> str:
-    """SVG coordinates in km: x east of the west edge, y south of the north edge."""
-    return " ".join(f"{(x - x0) / 1000:.3f},{(y1 - y) / 1000:.3f}" for x, y in coords)
-
-
-def map_fragment(data: MapData) -> str:
-    """The interactive map as an HTML fragment (CSS, SVG, data and script, all inline)."""
-    x0, y0, x1, y1 = _bounds(data.outlines)
-    pad = 0.02 * max(x1 - x0, y1 - y0)
-    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    w, h = (x1 - x0) / 1000, (y1 - y0) / 1000
-    e = html.escape
-    parts = [f'<svg id="dd-svg" viewBox="0 0 {w:.2f} {h:.2f}" role="img" '
-             f'aria-label="定点机构与服务圈覆盖地图">']
-    for name, geom in data.outlines.items():
-        d = " ".join(f"M{_pts(r, x0, y1)}Z" for r in _rings(geom))
-        parts.append(f'<path class="county" d="{d}"><title>{e(name)}</title></path>')
-    cells = data.cells[data.cells["population"].fillna(0) > 0]
-    scope = {k: in_scope(cells, k, data.exempt) for k in KINDS}
-    cell_data = []
-    for i, (_, c) in enumerate(cells.iterrows()):
-        pts = _pts(hexagon(c["x"], c["y"], c["radius_m"]).exterior.coords, x0, y1)
-        parts.append(f'<polygon class="hex" data-i="{i}" points="{pts}"><title></title></polygon>')
-        zone = "城区" if c["zone"] == "urban" else "农村"
-        cell_data.append({
-            "name": f"{c['cell_id']} {c['county']} {zone}",
-            "pop": int(c["population"]),
-            "scope": {k: bool(scope[k][i]) for k in KINDS},
-            **{k: [int(c.get(f"{k}_{y}", 0) or 0) for y in data.years] for k in KINDS},
-        })
-    r = max(0.25, w / 900)
-    for _, f in data.plan.iterrows():
-        bits = "".join(str(int(f[y])) for y in data.years)
-        if "1" not in bits:
-            continue
-        fx, fy = (f["x"] - x0) / 1000, (y1 - f["y"]) / 1000
-        adm = f"，{int(f['admitted_year'])}年准入" if pd.notna(f.get("admitted_year")) else ""
-        ext = f"，{int(f['exited_year'])}年退出" if pd.notna(f.get("exited_year")) else ""
-        tip = (f"{f['name']}（{f['facility_id']}）\n{KIND_SHORT.get(f['kind'], f['kind'])} · "
-               f"{f['county']} {f['street'] if isinstance(f['street'], str) else ''}\n"
-               f"评分 {f['score']}{adm}{ext}")
-        parts.append(f'<circle class="fac {e(str(f["kind"]))}" cx="{fx:.3f}" cy="{fy:.3f}" '
-                     f'r="{r:.2f}" data-y="{bits}"><title>{e(tip)}</title></circle>')
-    for name, geom in data.outlines.items():
-        p = geom.representative_point()
-        parts.append(f'<text class="lbl" x="{(p.x - x0) / 1000:.2f}" y="{(y1 - p.y) / 1000:.2f}" '
-                     f'text-anchor="middle" style="font-size:{w / 60:.2f}px">{e(name)}</text>')
-    parts.append("</svg>")
-    payload = {"years": data.years, "bounds": COVER_BOUNDS, "colours": COVER_COLOURS,
-               "outside": OUT_OF_SCOPE, "kindzh": KIND_ZH, "cells": cell_data}
-    blob = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
-    year_opts = "".join(f'<option value="{y}"{" selected" if y == data.last else ""}>{y}</option>'
-                        for y in data.years)
-    kind_opts = "".join(f'<option value="{k}"{" selected" if k == "pharmacy" else ""}>'
-                        f"{e(KIND_ZH[k])}</option>" for k in KINDS)
-    legend = "".join(f'<span style="background:{c}"></span>{e(lab)}'
-                     for c, lab in zip(COVER_COLOURS, COVER_LABELS, strict=True))
-    legend += f'<span style="background:{OUT_OF_SCOPE}"></span>不在服务圈模型内'
-    return (f'<div class="dd-map"><style>{_MAP_CSS}</style>'
-            f'<p>年份 <select id="dd-year">{year_opts}</select> 类别 '
-            f'<select id="dd-kind">{kind_opts}</select> <b id="dd-stat"></b></p>'
-            f'<p class="legend">服务圈内可达机构数：{legend}；红框 = 服务盲区；'
-            f'圆点 = 当年定点机构（悬停查看详情；滚轮缩放，拖动平移）</p>'
-            + "".join(parts)
-            + f'<script type="application/json" id="dd-data">{blob}</script>'
-            f"<script>{_MAP_JS}</script></div>")
-
-
-def map_html(data: MapData, path: str | Path) -> Path:
-    """A standalone offline HTML page holding :func:`map_fragment`."""
-    title = html.escape(data.title or "定点机构地图")
-    body = (f'<h1 style="font-family:&quot;{CSS_FAMILY}&quot;,sans-serif">{title}</h1>'
-            f"{map_fragment(data)}")
-    doc = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-           f"<title>{title}</title><style>{font_face_css(body)}</style></head>"
-           f"<body>{body}</body></html>")
-    return atomic_write_text(Path(path), doc)
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    return atomic_file(Path(path), lambda tmp: tmp.write_bytes(data))

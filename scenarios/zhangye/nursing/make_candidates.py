@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))
+from dingdian.geometry import xy_to_lonlat
+from dingdian.planners.nursing import elderly_cells
+from dingdian.scenario.loader import load_scenario
+from dingdian.scenario.nursing import read_elderly
 
-from dingdian.geometry import xy_to_lonlat  # noqa: E402
-from dingdian.planners.nursing import elderly_cells, read_elderly  # noqa: E402
-from dingdian.scenario.loader import load_scenario  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SEED = 2025
 PER_SITE = 2000  # 四(三)1
