@@ -1,3 +1,118 @@
-"""Everything that runs the models: scenarios, geometry, backends, CLI and writers."""
+"""dingdian (定点): plan, year by year, which designated clinics and pharmacies stay, which
+applicants are admitted (准入) and which exit (退出), and defend the plan with tables, maps and
+numbers. This module is the library's one public face; the command line (``dingdian …``) and
+the notebooks use nothing else.
 
-__version__ = "0.1.0"
+Load a scenario, solve it, read the plan, write it::
+
+    import dingdian
+
+    sc = dingdian.load("scenarios/zhangye")           # a folder, scenario.yaml or a variant
+    plan = dingdian.solve(sc, solver="highs")          # or "cbc", "cpsat"; time_limit=…
+    plan.status, plan.objective, plan.gap              # "optimal", -4333778.0, 0.0
+    plan.facilities                                    # plan.csv as a DataFrame
+    plan.counts                                        # counts.csv: county × kind × year
+    plan.tables["表7"]                                  # the plan's own table layout
+    plan.check()                                       # [] : every rule holds
+    plan.write("out/zhangye")                          # every output file, atomically
+
+An impossible plan is a result, not an error::
+
+    plan = dingdian.solve("scenarios/zhangye/variants/tight_exits.yaml")
+    plan.status                                        # "infeasible"
+    plan.explain()                                     # ["甘州区 定点零售药店 …: … 7 short"]
+
+The functions:
+
+* :func:`load` (path) → :class:`Scenario`: read, validate and compile a scenario;
+* :func:`list_scenarios` (directory) and :func:`show_scenario` (name or path): the scenarios
+  and variants under a folder, and one resolved with what it changes in its base;
+* :func:`check_inputs` (scenario) → :class:`~dingdian.pipeline.solving.Inputs`: also read the
+  beds and nursing files and compute the rules that need no solve (``dingdian validate``);
+* :func:`solve` (scenario, solver=, time_limit=, unique=, certify=, fallback=, decompose=,
+  workers=, scheduler=, options=, planners=, progress=) → :class:`Plan`, frozen: ``status``,
+  ``objective``, ``bound``, ``gap``, ``facilities``, ``counts``, ``cells``, ``decisions``,
+  ``tables``, ``summary``, ``extras`` (beds, nursing…), ``explain()``, ``check()``,
+  ``warnings``, ``write(out_dir)``;
+* :func:`compare` (folders, labels=) → :class:`~dingdian.write.compare.Comparison`: written
+  plans side by side (``.write(out_dir)``);
+* :func:`sweep` (scenario, runs, out, …) → DataFrame: many variants solved in parallel, one
+  row each (sweep.csv);
+* :func:`audit` (source, scenario=) → :class:`~dingdian.check.audit.Audit`: check a published
+  or hand-made yearly plan against its own targets, without solving;
+* :func:`report` (out_dir, scenario=) → the written paths: report.xlsx, report.html and maps.
+
+Errors, each one line naming what to fix: :class:`ScenarioError` (bad input: file, row and
+field), :class:`SolverFailed`, :class:`PlannerFailed`, :class:`OptionError`,
+:class:`EngineError`; :class:`NotAPlan` and :class:`ReportError` for a folder that is not a
+written plan.
+
+The names load lazily, so ``import dingdian`` is quick and the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+try:
+    __version__ = version("dingdian")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+#: public name → the module that defines it
+_API = {
+    "load": "dingdian.pipeline.solving",
+    "solve": "dingdian.pipeline.solving",
+    "check_inputs": "dingdian.pipeline.solving",
+    "Plan": "dingdian.pipeline.plan",
+    "Scenario": "dingdian.scenario.loader",
+    "list_scenarios": "dingdian.scenario.catalogue",
+    "show_scenario": "dingdian.scenario.catalogue",
+    "sweep": "dingdian.pipeline.sweep",
+    "compare": "dingdian.pipeline.tools",
+    "audit": "dingdian.pipeline.tools",
+    "report": "dingdian.pipeline.tools",
+    "ScenarioError": "dingdian.errors",
+    "SolverFailed": "dingdian.errors",
+    "PlannerFailed": "dingdian.errors",
+    "NotAPlan": "dingdian.write.compare_runs",
+    "ReportError": "dingdian.write.report",
+    "OptionError": "dingdian.run.backends",
+    "EngineError": "dingdian.run.engine",
+}
+
+__all__ = [  # the names of _API (tests/test_api.py checks that the two agree)
+    "load", "solve", "check_inputs", "Plan", "Scenario", "list_scenarios", "show_scenario",
+    "sweep", "compare", "audit", "report",
+    "ScenarioError", "SolverFailed", "PlannerFailed", "OptionError", "EngineError", "NotAPlan",
+    "ReportError",
+    "__version__",
+]
+
+if TYPE_CHECKING:  # what the lazy names are, for editors and type checkers
+    from dingdian.errors import PlannerFailed, ScenarioError, SolverFailed
+    from dingdian.pipeline.plan import Plan
+    from dingdian.pipeline.solving import check_inputs, load, solve
+    from dingdian.pipeline.sweep import sweep
+    from dingdian.pipeline.tools import audit, compare, report
+    from dingdian.run.backends import OptionError
+    from dingdian.run.engine import EngineError
+    from dingdian.scenario.catalogue import list_scenarios, show_scenario
+    from dingdian.scenario.loader import Scenario
+    from dingdian.write.compare_runs import NotAPlan
+    from dingdian.write.report import ReportError
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dingdian' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

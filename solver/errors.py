@@ -1,4 +1,4 @@
-"""Errors raised while reading a scenario.
+"""The errors dingdian raises: bad input, a solver that failed, a planner that found no plan.
 
 Every problem found in a scenario's files is reported as one :class:`ScenarioError` whose
 ``str()`` is a single line a planner can act on, naming the file, the data row (1-based, the
@@ -41,3 +41,28 @@ class ScenarioError(Exception):
 
     def __reduce__(self):  # keep the fields when pickled (multiprocessing backends)
         return (type(self), (self.file, self.row, self.field, self.message))
+
+
+class SolverFailed(RuntimeError):
+    """The solver is missing or crashed, so there is no plan (not an infeasible plan: that is
+    a result). ``str()`` is one line, e.g. ``cbc: CBC executable not found``."""
+
+
+class PlannerFailed(RuntimeError):
+    """A planner beside the site model (``beds``, ``nursing``) found no plan.
+
+    ``status`` is ``infeasible`` (proven impossible), ``no_solution`` (stopped before any plan)
+    or ``error``; ``str()`` is one line naming the planner and its file.
+    """
+
+    def __init__(self, planner: str, file: str, status: str, message: str = "") -> None:
+        self.planner, self.file, self.status = planner, file, status
+        self.message = " ".join(str(message).split())
+        if status == "infeasible":
+            text = f"{planner} ({file}) is infeasible: {self.message}; nothing written"
+        else:
+            text = f"{planner} ({file}): no plan ({status}) {self.message}"
+        super().__init__(text)
+
+    def __reduce__(self):
+        return (type(self), (self.planner, self.file, self.status, self.message))

@@ -14,30 +14,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_OK, EXIT_INCONSISTENT, EXIT_INPUT = 0, 1, 2
+import dingdian
+from dingdian.cli.common import CONTEXT, EXIT_INCONSISTENT, fail
+
 WIDE = 110  # narrower terminals get one finding per line instead of a table
 
 
-def _table(shown, au) -> Table:
+def _table(shown, report) -> Table:
     """The findings as a rich table (wide terminals)."""
     table = Table(title="核对结果 findings", show_lines=False)
     widths = {"table": 10, "row": 12, "year": 9, "check": 14, "result": 12, "detail": None}
-    for col in au.FINDING_COLUMNS:
+    for col in report.columns:
         if col == "code":
             continue
-        table.add_column(au.HEADINGS[col], no_wrap=col == "year", overflow="fold",
+        table.add_column(report.headings[col], no_wrap=col == "year", overflow="fold",
                          max_width=widths[col], ratio=1 if col == "detail" else None)
     for r in shown.itertuples(index=False):
-        style = "red" if r.result == au.FAIL else "green"
+        style = "red" if r.result == report.fail else "green"
         table.add_row(escape(r.table), escape(r.row), r.year, escape(r.check),
                       f"[{style}]{r.result}[/{style}]", escape(r.detail))
     return table
-
-
-def _fail(ctx: click.Context, message: str) -> None:
-    click.echo("error: " + " ".join(str(message).split()), err=True)
-    ctx.exit(EXIT_INPUT)
 
 
 @click.command(context_settings=CONTEXT)
@@ -96,37 +92,34 @@ def audit(ctx: click.Context, source: Path, scenario: Path | None, text_figures:
       dingdian audit my_tables/ --scenario scenarios/zhangye \\
           --text-figures scenarios/zhangye/published/text_figures.yaml
     """
-    from dingdian.check import audit as au
-    from dingdian.errors import ScenarioError
-
     try:
-        inp = au.load_tables(source, scenario=scenario, text_figures=text_figures)
-        findings = au.audit(inp)
-    except ScenarioError as exc:
-        _fail(ctx, str(exc))
+        report = dingdian.audit(source, scenario=scenario, text_figures=text_figures)
+    except dingdian.ScenarioError as exc:
+        fail(ctx, str(exc))
     except OSError as exc:
-        _fail(ctx, f"{getattr(exc, 'filename', None) or source}: {exc.strerror or exc}")
+        fail(ctx, f"{getattr(exc, 'filename', None) or source}: {exc.strerror or exc}")
     if out_file is not None:
         try:
-            au.write_findings(findings, out_file)
+            report.write(out_file)
         except OSError as exc:
-            _fail(ctx, f"cannot write {out_file}: {exc.strerror or exc}")
+            fail(ctx, f"cannot write {out_file}: {exc.strerror or exc}")
+    findings = report.findings
 
     out = Console(highlight=False, soft_wrap=False, log_path=False)
-    out.print(f"核对 audit: [bold]{escape(inp.label)}[/bold]", soft_wrap=True)
-    for line in au.sources(inp):
+    out.print(f"核对 audit: [bold]{escape(report.label)}[/bold]", soft_wrap=True)
+    for line in report.sources:
         out.print(f"  {line}", markup=False, soft_wrap=True)
-    for note in inp.notes:
+    for note in report.notes:
         out.print(f"[yellow]注意 note[/yellow]: {escape(note)}", soft_wrap=True)
-    bad = au.inconsistent(findings)
+    bad = report.inconsistent
     shown = bad if problems_only else findings
     if len(shown) and out.width >= WIDE:
-        out.print(_table(shown, au))
+        out.print(_table(shown, report))
     elif len(shown):  # narrow terminal: one finding per line
         out.print("[bold]核对结果 findings[/bold] (表 table | 行 row | 年份 year | 检查 check | "
                   "结果 result: 说明 detail)")
         for r in shown.itertuples(index=False):
-            style = "red" if r.result == au.FAIL else "green"
+            style = "red" if r.result == report.fail else "green"
             where = " | ".join(x for x in (r.table, r.row, r.year, r.check) if x)
             out.print(f"- {escape(where)} | [{style}]{r.result}[/{style}]: {escape(r.detail)}")
     n, k = len(findings), len(bad)

@@ -1,7 +1,7 @@
 """``dingdian compare OUT_A OUT_B …``: plan folders of ``dingdian solve`` side by side.
 
 Registered in :mod:`dingdian.cli.main` with ``main.add_command(compare)``. The work is done by the
-pure functions of :mod:`dingdian.write.compare`; this module prints the tables and writes ``--out``.
+library (:func:`dingdian.compare`); this module prints the tables and writes ``--out``.
 
 Exit codes: 0 compared; 2 fewer than two folders (usage error), a folder that is not a plan
 (one ``error:`` line), a bad ``--label`` or an unwritable ``--out``.
@@ -15,10 +15,9 @@ import click
 import pandas as pd
 from rich.table import Table
 
-from dingdian.write import compare as C
+import dingdian
+from dingdian.cli.common import CONTEXT, EXIT_INPUT, KIND_LABEL, console
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_INPUT = 2
 #: summary rows printed in the terminal (compare_summary.csv has them all)
 SUMMARY_SHOWN = ("scenario.name", "solver", "status", "objective", "bound", "gap",
                  "build_seconds", "solve_seconds", "model_size.variables",
@@ -76,7 +75,7 @@ def _runs_table(title: str, labels: list[str]) -> Table:
     return table
 
 
-def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: bool) -> Table:
+def counts_table(cmp, kind_label: dict, streets: bool, diff_only: bool) -> Table:
     """County (and street) × kind × year: designated / admitted / exited per run, and Δ."""
     labels, two = list(cmp.labels), len(cmp.labels) == 2
     table = _runs_table("定点数量 designated / 准入 admitted / 退出 exited", labels)
@@ -86,14 +85,14 @@ def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: 
     wide = {key: grp.set_index("measure") for key, grp in
             c.groupby(["county", "street", "kind", "year"], sort=False)}
     for (county, street, kind, year), g in wide.items():
-        runs = [[g.at[m, lab] if m in g.index else None for m in C.COUNT_MEASURES]
+        runs = [[g.at[m, lab] if m in g.index else None for m in cmp.measures]
                 for lab in labels]
         if diff_only and not any(_changed(col) for col in zip(*runs, strict=True)):
             continue
         row = [f"{county} {street}".strip(), kind_label.get(kind, kind), str(year),
                *(_triple(r) for r in runs)]
         if two:
-            delta = [g.at[m, C.DELTA] if m in g.index else None for m in C.COUNT_MEASURES]
+            delta = [g.at[m, cmp.delta] if m in g.index else None for m in cmp.measures]
             text = _triple(delta, signed=True)
             row.append(f"[yellow]{text}[/yellow]" if any(d not in (0, None) and d is not pd.NA
                                                          for d in delta) else text)
@@ -101,7 +100,7 @@ def counts_table(cmp: C.Comparison, kind_label: dict, streets: bool, diff_only: 
     return table
 
 
-def coverage_table(cmp: C.Comparison, kind_label: dict, year: int, diff_only: bool) -> Table:
+def coverage_table(cmp, kind_label: dict, year: int, diff_only: bool) -> Table:
     """County × kind in ``year``: population covered / in scope, uncovered cells; Δ covered."""
     labels, two = list(cmp.labels), len(cmp.labels) == 2
     table = _runs_table("覆盖人口 population covered (未覆盖网格 uncovered cells)", labels)
@@ -119,13 +118,13 @@ def coverage_table(cmp: C.Comparison, kind_label: dict, year: int, diff_only: bo
             row.append(f"{_fmt(get('population_covered', lab))} "
                        f"({_fmt(get('uncovered_cells', lab))})")
         if two:
-            row.append(f"{_fmt(get('population_covered', C.DELTA), signed=True)} "
-                       f"({_fmt(get('uncovered_cells', C.DELTA), signed=True)})")
+            row.append(f"{_fmt(get('population_covered', cmp.delta), signed=True)} "
+                       f"({_fmt(get('uncovered_cells', cmp.delta), signed=True)})")
         table.add_row(*row)
     return table
 
 
-def summary_table(cmp: C.Comparison) -> Table:
+def summary_table(cmp) -> Table:
     """Status, objective and its terms, gap, times and verification per run."""
     labels, two = list(cmp.labels), len(cmp.labels) == 2
     table = Table(title="求解汇总 solve summary")
@@ -142,12 +141,12 @@ def summary_table(cmp: C.Comparison) -> Table:
     for m in shown:
         row = [SUMMARY_HEAD.get(m, m), *(_fmt(s.at[m, lab]) for lab in labels)]
         if two:
-            row.append(_fmt(s.at[m, C.DELTA], signed=True))
+            row.append(_fmt(s.at[m, cmp.delta], signed=True))
         table.add_row(*row)
     return table
 
 
-def facilities_table(cmp: C.Comparison, kind_label: dict, limit: int) -> Table:
+def facilities_table(cmp, kind_label: dict, limit: int) -> Table:
     """The first ``limit`` facilities whose designation path differs."""
     f = cmp.facilities
     table = Table(title=f"规划不同的机构 facilities that differ: {len(f)}",
@@ -201,19 +200,11 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], labels: tuple[str, ..
       dingdian solve my_exact/scenario.yaml --out out/exact
       dingdian compare out/at_most out/exact --label 上限 --label 精确 --out out/compare
     """
-    from dingdian.cli.common import KIND_LABEL
-    from dingdian.cli.common import console as _console
-
     if len(folders) < 2:
         raise click.UsageError("give at least two plan folders (OUT_A OUT_B …)", ctx)
     if labels and len(labels) != len(folders):
         raise click.BadParameter(f"{len(labels)} labels for {len(folders)} folders; give one "
                                  "per folder or none", ctx, param_hint="'--label'")
-    names = list(labels) if labels else C.default_labels(folders)
-    try:
-        C.check_labels(names)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param_hint="'--label'") from exc
     if out_dir is not None:
         target = out_dir.absolute()
         for folder in folders:
@@ -222,15 +213,16 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], labels: tuple[str, ..
                            err=True)
                 ctx.exit(EXIT_INPUT)
     try:
-        runs = [C.load_plan(f, lab) for f, lab in zip(folders, names, strict=True)]
-    except C.NotAPlan as exc:
+        cmp = dingdian.compare(folders, labels or None)
+    except dingdian.NotAPlan as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_INPUT)
-    cmp = C.compare_plans(runs)
+    except ValueError as exc:  # a label that is empty, repeated or reserved
+        raise click.BadParameter(str(exc), ctx, param_hint="'--label'") from exc
 
-    out = _console()
+    out = console()
     out.print(counts_table(cmp, KIND_LABEL, streets, diff_only))
-    year = max(runs[0].years)
+    year = max(cmp.years)
     out.print(coverage_table(cmp, KIND_LABEL, year, diff_only))
     out.print(summary_table(cmp))
     if limit and len(cmp.facilities):
@@ -239,9 +231,9 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], labels: tuple[str, ..
         out.print(f"规划不同的机构 facilities that differ: {len(cmp.facilities)}")
     if out_dir is not None:
         try:
-            path = C.write_comparison(out_dir, cmp)
+            path = cmp.write(out_dir)
         except OSError as exc:
             click.echo(f"error: cannot write {out_dir}: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_INPUT)
-        files = ", ".join([*C.FILES.values(), C.XLSX])
+        files = ", ".join(cmp.files)
         out.print(f"输出 output: {path} ({files})", markup=False)

@@ -1,7 +1,7 @@
 """``dingdian report OUT``: a plan folder as an Excel workbook and a self-contained HTML page.
 
 Registered in :mod:`dingdian.cli.main` with ``main.add_command(report)``. The work is done by
-:func:`dingdian.write.report.write_report`.
+:func:`dingdian.report`.
 
 Exit codes: 0 written; 2 OUT is not a plan folder, the scenario cannot be found or read.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_INPUT = 2
+import dingdian
+from dingdian.cli.common import CONTEXT, EXIT_INPUT
 
 
 @click.command("report", context_settings=CONTEXT)
@@ -39,20 +39,11 @@ def report(out: Path, scenario: Path | None, all_years: bool) -> None:
       dingdian report out/zhangye
       xdg-open out/zhangye/report.html
     """
-    from dingdian.write.report import ReportError, write_report
-
     try:
-        written = write_report(out, scenario, all_years=all_years)
-    except ReportError as exc:
+        written = dingdian.report(out, scenario, all_years=all_years)
+    except (dingdian.ReportError, dingdian.ScenarioError, FileNotFoundError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_INPUT) from None
-    except Exception as exc:  # noqa: BLE001 - a bad scenario file is an input error
-        from dingdian.errors import ScenarioError
-
-        if isinstance(exc, ScenarioError | FileNotFoundError):
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(EXIT_INPUT) from None
-        raise
     n_png = sum(1 for p in written.values() if p.suffix == ".png")
     click.echo(f"报告 report: {written['report_xlsx']}, {written['report_html']}")
     click.echo(f"地图 maps: {n_png} PNG + {written['map_html']}")

@@ -11,21 +11,8 @@ from pathlib import Path
 import click
 import yaml
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_INPUT = 2
-
-
-def default_dir() -> Path:
-    """``./scenarios`` when it exists, else the scenarios shipped beside the package."""
-    here = Path("scenarios")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def _fail(ctx: click.Context, message: str) -> None:
-    click.echo("error: " + " ".join(str(message).split()), err=True)
-    ctx.exit(EXIT_INPUT)
+import dingdian
+from dingdian.cli.common import CONTEXT, EXIT_INPUT, fail
 
 
 def _rel(path: Path) -> str:
@@ -66,14 +53,10 @@ def list_command(ctx: click.Context, directory: Path | None) -> None:
     Example:
       dingdian scenarios list scenarios
     """
-    from dingdian.scenario.catalogue import list_scenarios
-
-    directory = directory or default_dir()
-    if not directory.is_dir():
-        _fail(ctx, f"{directory}: no such directory")
-    entries = list_scenarios(directory)
-    if not entries:
-        _fail(ctx, f"{directory}: no scenario files (YAML with crs: or base:)")
+    try:
+        entries = dingdian.list_scenarios(directory)
+    except dingdian.ScenarioError as exc:
+        fail(ctx, str(exc))
     width = max(len(e.name) for e in entries)
     for e in entries:
         head = f"{e.name:<{width}}  {_rel(e.path)}"
@@ -115,17 +98,12 @@ def show_command(ctx: click.Context, name_or_path: str, directory: Path | None) 
       dingdian scenarios show published
       dingdian scenarios show scenarios/zhangye/variants/tight_exits.yaml
     """
-    from dingdian.errors import ScenarioError
-    from dingdian.scenario.catalogue import diff, find_scenario
-    from dingdian.scenario.variants import resolve_config
-
     try:
-        path = find_scenario(name_or_path, directory or default_dir())
-        cfg, res = resolve_config(path)
-        base_cfg = resolve_config(res.chain[1])[0] if res.is_variant else None
-    except ScenarioError as exc:
-        _fail(ctx, str(exc))
+        view = dingdian.show_scenario(name_or_path, directory)
+    except dingdian.ScenarioError as exc:
+        fail(ctx, str(exc))
         return
+    path, cfg, res, base_cfg = view.path, view.config, view.resolved, view.base_config
     data = cfg.model_dump(mode="json", exclude_none=True)
     if not cfg.overrides:
         data.pop("overrides", None)
@@ -140,7 +118,7 @@ def show_command(ctx: click.Context, name_or_path: str, directory: Path | None) 
     if base_cfg is None:
         click.echo("# no base: a plain scenario")
         return
-    changes = diff(base_cfg, cfg, res.root)
+    changes = list(view.changes)
     click.echo(f"变体改动 changes relative to {base_cfg.name} ({_rel(res.chain[1])}):")
     for line in changes or ["(none)"]:
         click.echo(f"  - {line}")

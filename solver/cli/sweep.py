@@ -1,4 +1,4 @@
-"""``dingdian sweep``: many variants of a scenario, solved in parallel (:mod:`dingdian.pipeline.sweep`).
+"""``dingdian sweep``: many variants of a scenario, solved in parallel (:func:`dingdian.sweep`).
 
 Registered in :mod:`dingdian.cli.main`. Exit codes: 0 every run solved (infeasible runs are results
 too, explained in sweep.csv); 2 bad input (a setting, the sweep file, the scenario, an
@@ -16,24 +16,22 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+import dingdian
+from dingdian.cli.common import (
+    CONTEXT,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NO_PLAN,
+    EXIT_UNVERIFIED,
+    SOLVERS,
+    fail,
+)
+from dingdian.result import FEASIBLE, INFEASIBLE, OPTIMAL
+
 SHOWN = {"status": "状态 status", "objective": "目标值 objective",
          "exited_clinic": "诊所退出 clinic exits", "exited_pharmacy": "药店退出 pharmacy exits",
          "coverage_{last}_clinic": "诊所覆盖 clinic coverage",
          "coverage_{last}_pharmacy": "药店覆盖 pharmacy coverage", "seconds": "秒 s"}
-
-
-def _is_sweep_file(path: Path) -> bool:
-    """A YAML file whose top level has ``scenario:`` (a scenario has ``crs`` or ``base``)."""
-    import yaml
-
-    if not path.is_file() or path.suffix not in (".yaml", ".yml"):
-        return False
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return False
-    return isinstance(data, dict) and "scenario" in data
 
 
 def _table(frame: pd.DataFrame) -> Table:
@@ -66,7 +64,7 @@ def _table(frame: pd.DataFrame) -> Table:
               help="Folder for sweep.csv, variants/ and one plan folder per run.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=V1[,V2…]",
               help="A setting and its values; several --set make the cartesian product.")
-@click.option("--solver", "backend", type=click.Choice(("highs", "cbc", "cpsat")),
+@click.option("--solver", "backend", type=click.Choice(SOLVERS),
               default=None, help="MILP backend (default: the sweep file's, else highs).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per run.")
@@ -108,39 +106,19 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
       dingdian sweep scenarios/zhangye --set exit_scale.甘州区.pharmacy=0.8,1,1.2 --out out/s2
       dingdian sweep my_sweep.yaml --out out/s3 --scheduler local --workers 2
     """
-    from dingdian.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_NO_PLAN, EXIT_UNVERIFIED
-    from dingdian.cli.common import fail as _fail
-    from dingdian.errors import ScenarioError
-    from dingdian.pipeline.sweep import cross, parse_set, read_sweep
-    from dingdian.pipeline.sweep import sweep as run_sweep
-    from dingdian.result import INFEASIBLE, OPTIMAL
-    from dingdian.run.engine import EngineError
-
-    if scenario.is_dir() and (scenario / "scenario.yaml").is_file():
-        scenario = scenario / "scenario.yaml"
     try:
-        runs: list[dict] = []
-        options: dict = {}
-        source = "--set"
-        if _is_sweep_file(scenario):
-            source = scenario.name
-            scenario, runs, options = read_sweep(scenario)
-        axes = dict(parse_set(s) for s in settings)
-        runs = cross(runs, axes)
-        backend = backend or options.get("solver", "highs")
         with Console(stderr=True).status("情景扫描 sweeping…"):
-            frame = run_sweep(scenario, runs, out_dir, backend=backend,
-                              time_limit=time_limit or options.get("time_limit"),
-                              workers=workers, scheduler=scheduler, explain=not no_explain,
-                              decompose=decompose, write_plans=not no_plans, source=source,
-                              unique=unique)
-    except (ScenarioError, EngineError) as exc:
-        _fail(ctx, str(exc), EXIT_INPUT)
+            frame = dingdian.sweep(scenario, (), out_dir, sets=settings, backend=backend,
+                                   time_limit=time_limit, workers=workers, scheduler=scheduler,
+                                   explain=not no_explain, decompose=decompose,
+                                   write_plans=not no_plans, unique=unique)
+    except (dingdian.ScenarioError, dingdian.EngineError) as exc:
+        fail(ctx, str(exc), EXIT_INPUT)
     except OSError as exc:
-        _fail(ctx, f"cannot read or write: {exc.strerror or exc} ({exc.filename or out_dir})",
-              EXIT_INPUT)
+        fail(ctx, f"cannot read or write: {exc.strerror or exc} ({exc.filename or out_dir})",
+             EXIT_INPUT)
     except KeyboardInterrupt:
-        _fail(ctx, "interrupted (runs already written are kept; no sweep.csv)", EXIT_INTERRUPTED)
+        fail(ctx, "interrupted (runs already written are kept; no sweep.csv)", EXIT_INTERRUPTED)
 
     out = Console(highlight=False, soft_wrap=True)
     out.print(_table(frame))
@@ -150,6 +128,6 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
     out.print(f"输出 output: {Path(out_dir).absolute()} (sweep.csv, sweep_counts.csv, variants/, "
               f"{int(frame['out'].astype(bool).sum())} plan folders)", markup=False)
     if pd.to_numeric(frame["violations"], errors="coerce").fillna(0).gt(0).any():
-        _fail(ctx, "a run's plan failed the residual check: see sweep.csv", EXIT_UNVERIFIED)
-    if (~frame["status"].isin([OPTIMAL, "feasible", INFEASIBLE])).any():
-        _fail(ctx, "a run found no plan: see sweep.csv", EXIT_NO_PLAN)
+        fail(ctx, "a run's plan failed the residual check: see sweep.csv", EXIT_UNVERIFIED)
+    if (~frame["status"].isin([OPTIMAL, FEASIBLE, INFEASIBLE])).any():
+        fail(ctx, "a run found no plan: see sweep.csv", EXIT_NO_PLAN)

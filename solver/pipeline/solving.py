@@ -1,0 +1,187 @@
+"""The solve pipeline behind ``dingdian solve``: load → solve → fall back → explain → verify →
+plan beside → (write).
+
+* :func:`load` reads a scenario folder or file (:func:`dingdian.scenario.loader.load_scenario`);
+* :func:`check_inputs` reads what :func:`load` leaves to the planners (the beds and nursing
+  files) and computes the rules that need no solve, as ``dingdian validate`` does;
+* :func:`solve` solves the site model on the chosen backend (whole or by independent county
+  groups), falls back to another backend only when asked, explains an infeasible plan, checks
+  the plan against every rule, then runs the planners the scenario names (nursing, beds) and
+  the rules computed beside the model. It returns a frozen :class:`~dingdian.pipeline.plan.Plan`
+  and writes nothing.
+
+Failures that leave no plan are exceptions, each a one-line message:
+:class:`~dingdian.errors.ScenarioError` (bad input), :class:`~dingdian.run.backends.OptionError`
+(a solver option the solver does not take), :class:`~dingdian.run.engine.EngineError` (a
+parallel engine that cannot start), :class:`~dingdian.errors.SolverFailed` (the solver is
+missing or crashed) and :class:`~dingdian.errors.PlannerFailed` (the beds or nursing plan is
+infeasible or not found). An infeasible site plan is a result, not an error: its
+:meth:`~dingdian.pipeline.plan.Plan.explain` says why.
+
+``progress(message, kind="step")`` is called as the work goes on: ``step`` for each stage
+(building, solving, planning beds…), ``status`` for a transient state ("explaining
+infeasibility"), ``warning`` for a notice the user must see (a fallback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dingdian.check.verify import check_plan
+from dingdian.errors import PlannerFailed, ScenarioError, SolverFailed
+from dingdian.pipeline.plan import Plan
+from dingdian.planners.beds import plan_beds
+from dingdian.planners.extras import rule_extras
+from dingdian.planners.nursing import plan_nursing
+from dingdian.result import ERROR, INFEASIBLE, NO_SOLUTION, ExtraResult
+from dingdian.run import backends
+from dingdian.run.decompose import solve_parts
+from dingdian.run.explain import explain_infeasible
+from dingdian.scenario.beds import read_beds_config
+from dingdian.scenario.loader import Scenario, load_scenario
+from dingdian.scenario.nursing import read_nursing_config
+from dingdian.write.frames import plan_frame
+
+Progress = Callable[..., None]
+SOLVERS = tuple(backends.BACKENDS)
+
+
+def load(path: str | Path) -> Scenario:
+    """Read, validate and compile a scenario: a folder holding ``scenario.yaml``, a scenario
+    file or a variant. Bad input raises :class:`~dingdian.errors.ScenarioError` naming the
+    file, row and field, and so does a file that cannot be read."""
+    path = Path(path)
+    if path.is_dir() and (path / "scenario.yaml").is_file():
+        path = path / "scenario.yaml"
+    try:
+        return load_scenario(path)
+    except OSError as exc:
+        raise ScenarioError(str(path), None, None, str(exc.strerror or exc)) from None
+
+
+def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load(scenario)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What :func:`check_inputs` found: the scenario, the planner files it read (``beds``,
+    ``nursing`` → the file named in scenario.yaml) and the rules computed without a plan."""
+
+    scenario: Scenario
+    planner_files: dict[str, str]
+    extras: tuple[ExtraResult, ...]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for e in self.extras for line in e.summary.get("warnings") or []]
+
+
+def check_inputs(scenario: Scenario | str | Path) -> Inputs:
+    """Everything ``dingdian validate`` checks beyond :func:`load`: the beds and nursing YAML
+    files the scenario names, and the street split and basic set. Raises
+    :class:`~dingdian.errors.ScenarioError` on the first problem."""
+    sc = _scenario(scenario)
+    files = {}
+    for key, reader in (("beds", read_beds_config), ("nursing", read_nursing_config)):
+        file = getattr(sc.config, key, None)
+        if file:
+            reader(Path(sc.path).parent / file)
+            files[key] = file
+    return Inputs(scenario=sc, planner_files=files, extras=tuple(rule_extras(sc)))
+
+
+def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
+          time_limit: float | None = None, unique: bool = True, certify: bool = False,
+          fallback: str | None = None, decompose: bool = False, workers: int | None = None,
+          scheduler: str | None = None, options: Mapping[str, object] | None = None,
+          planners: bool = True, explain: bool = True,
+          progress: Progress | None = None) -> Plan:
+    """Solve ``scenario`` (a loaded :class:`Scenario` or a path) and return its :class:`Plan`.
+
+    ``solver`` is ``highs``, ``cbc`` or ``cpsat``; ``time_limit`` (seconds) returns the best
+    plan found, status ``feasible``, with its gap; ``unique`` runs the tie-break stage L2 so
+    every backend returns the same plan, ``certify`` stage L3. ``fallback`` solves again with
+    another backend when ``solver`` is missing or fails. ``decompose`` solves the independent
+    county groups in parallel (``workers`` processes, or a Dask ``scheduler`` address or
+    ``"local"``). ``options`` are the solver's own parameters (site model only, not passed to
+    the fallback). ``planners=False`` skips the beds and nursing plans; ``explain=False`` leaves
+    an infeasible plan's explanation to :meth:`Plan.explain`.
+    """
+    say = progress or (lambda *_a, **_k: None)
+    if options:
+        backends.check_options(solver, dict(options))
+    sc = _scenario(scenario)
+    decomposed = None
+
+    def run(name: str):
+        """(result, failure): a missing solver or a crash is a failure, not a plan."""
+        nonlocal decomposed
+        kwargs = {"unique": unique, "certify": certify,
+                  "options": dict(options) if options and name == solver else None}
+        try:
+            if decompose:
+                decomposed = solve_parts(sc.problem, name, time_limit, workers=workers,
+                                         scheduler=scheduler, progress=say, **kwargs)
+                r = decomposed.result
+            else:
+                r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
+                                   progress=say, **kwargs)
+        except backends.OptionError:
+            raise
+        except backends.BackendError as exc:  # the solver is missing or failed
+            return None, str(exc)
+        return (None, f"{name}: {r.message}") if r.status == ERROR else (r, None)
+
+    used, fell_back = solver, None
+    result, failure = run(solver)
+    if failure and fallback and fallback != solver:
+        say(f"{failure}; 改用 falling back to {fallback}", kind="warning")
+        used, fell_back = fallback, failure
+        result, failure = run(fallback)
+    if failure:
+        raise SolverFailed(failure)
+    common = {"scenario": sc, "result": result, "solver": used, "decomposition": decomposed,
+              "fallback_from": fell_back}
+    if result.status == INFEASIBLE:
+        explanation = None
+        if explain:
+            say("分析不可行原因 explaining infeasibility", kind="status")
+            explanation = tuple(explain_infeasible(sc.problem, used))
+        return Plan(**common, explanation=explanation)
+    if not result.has_plan:
+        return Plan(**common)
+    frame = plan_frame(sc.facilities, result.designated, result.choices)
+    verification = tuple(check_plan(frame, sc))
+    extras = plan_beside(sc, used, time_limit, say) if planners else []
+    extras += rule_extras(sc, frame, extras)
+    return Plan(**common, extras=tuple(extras), verification=verification)
+
+
+def plan_beside(sc: Scenario, backend: str, time_limit: float | None = None,
+                progress: Progress | None = None) -> list[ExtraResult]:
+    """The planners the scenario names beside the site model: nursing first (the beds it takes
+    from surplus hospital beds cap the hospitals' conversion), then beds.
+
+    Bad input raises :class:`~dingdian.errors.ScenarioError`; an infeasible plan or none found
+    raises :class:`~dingdian.errors.PlannerFailed`.
+    """
+    say = progress or (lambda *_a, **_k: None)
+    extras: list[ExtraResult] = []
+    linked: dict = {}
+    for key, run in (("nursing", plan_nursing), ("beds", plan_beds)):
+        file = getattr(sc.config, key, None)
+        if not file:
+            continue
+        say(f"planning {key} ({file})")
+        extra = run(Path(sc.path).parent, file, backend=backend, time_limit=time_limit,
+                    **(linked if key == "beds" else {"scenario": sc}))
+        status = extra.summary.get("status")
+        if status in (INFEASIBLE, NO_SOLUTION, ERROR):
+            raise PlannerFailed(key, file, status, extra.summary.get("message", ""))
+        extras.append(extra)
+        if key == "nursing" and extra.summary.get("converted_by_county") is not None:
+            linked["nursing_capacity"] = extra.summary["converted_by_county"]
+    return extras
