@@ -37,21 +37,18 @@ import dataclasses
 import hashlib
 import importlib.util
 import os
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from dingdian.models.data import SiteProblem
+from dingdian.result import INFEASIBLE
+from dingdian.run.backends import solve
+from dingdian.run.explain import explain_infeasible
+from dingdian.scenario.loader import load_scenario
 
-from dingdian.models.data import SiteProblem  # noqa: E402
-from dingdian.result import INFEASIBLE  # noqa: E402
-from dingdian.run.backends import solve  # noqa: E402
-from dingdian.run.explain import explain_infeasible  # noqa: E402
-from dingdian.scenario.loader import load_scenario  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ZHANGYE = ROOT / "scenarios" / "zhangye"
 GENERATOR = ZHANGYE / "make_facilities.py"

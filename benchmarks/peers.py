@@ -42,7 +42,6 @@ import pulp
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from generate import FIRST_SEED, city_scenario  # noqa: E402

@@ -35,16 +35,14 @@ import csv
 import io
 import json
 import math
-import sys
 from pathlib import Path
 
 import shapely
 from shapely.geometry import Point, mapping, shape
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
+from dingdian.geometry import lonlat_to_xy, project, unproject
 
-from dingdian.geometry import lonlat_to_xy, project, unproject  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CRS = "EPSG:32650"
 CITY_TOTAL_2020 = 8_795_939

@@ -54,20 +54,18 @@ import argparse
 import csv
 import io
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
+from dingdian.geometry import lonlat_to_xy, project, within_radius, xy_to_lonlat
+from dingdian.scenario.cells import UrbanArea, build_cells
+from dingdian.scenario.files import read_features
+from dingdian.scenario.variants import read_config
 
-from dingdian.geometry import lonlat_to_xy, project, within_radius, xy_to_lonlat  # noqa: E402
-from dingdian.scenario.cells import UrbanArea, build_cells  # noqa: E402
-from dingdian.scenario.files import read_features  # noqa: E402
-from dingdian.scenario.variants import read_config  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SEED = 2026
 COUNTIES = ("牡丹区", "定陶区", "曹县", "单县", "成武县", "巨野县", "郓城县", "鄄城县", "东明县",

@@ -38,17 +38,13 @@ import argparse
 import csv
 import io
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-
-from dingdian.geometry import (  # noqa: E402
+from dingdian.geometry import (
     largest_remainder,
     lattice_index,
     lonlat_to_xy,
@@ -56,9 +52,11 @@ from dingdian.geometry import (  # noqa: E402
     within_radius,
     xy_to_lonlat,
 )
-from dingdian.scenario.cells import UrbanArea, build_cells  # noqa: E402
-from dingdian.scenario.files import read_features  # noqa: E402
-from dingdian.scenario.variants import read_config  # noqa: E402
+from dingdian.scenario.cells import UrbanArea, build_cells
+from dingdian.scenario.files import read_features
+from dingdian.scenario.variants import read_config
+
+HERE = Path(__file__).resolve().parent
 
 SEED = 2024
 COUNTIES = ("甘州区", "临泽县", "高台县", "山丹县", "民乐县", "肃南县")

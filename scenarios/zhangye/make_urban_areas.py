@@ -19,17 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 
 import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, mapping, shape
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
+from dingdian.geometry import lonlat_to_xy, project, unproject
 
-from dingdian.geometry import lonlat_to_xy, project, unproject  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CRS = "EPSG:32647"
 STREET_RADIUS_M = 3000.0

@@ -45,15 +45,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))
+from dingdian.models.beds import largest_remainder
 
-from dingdian.models.beds import largest_remainder  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SEED = 2025
 SEED_TYPES = 2026
