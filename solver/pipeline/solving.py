@@ -45,7 +45,6 @@ from dingdian.scenario.nursing import read_nursing_config
 from dingdian.write.frames import plan_frame
 
 Progress = Callable[..., None]
-SOLVERS = tuple(backends.BACKENDS)
 
 
 def load(path: str | Path) -> Scenario:
