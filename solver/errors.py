@@ -1,10 +1,12 @@
 """The errors dingdian raises: bad input, a solver that failed, a planner that found no plan.
 
 Every problem found in a scenario's files is reported as one :class:`ScenarioError` whose
-``str()`` is a single line a planner can act on, naming the file, the data row (1-based, the
-header excluded: "row 12" is the 12th data line of the CSV) and the field::
+``str()`` is a single line a planner can act on, naming the file, the row as Excel shows it
+(the heading is row 1, so "row 13" is the 12th data line) and the field::
 
-    facilities.csv row 12, field 'lon': point (99.1, 38.2) lies outside 甘州区
+    facilities.csv row 13, field 'lon': point (99.1, 38.2) lies outside 甘州区
+
+:class:`ScenarioErrors` carries several at once (``dingdian validate`` lists every problem).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 class ScenarioError(Exception):
     """A scenario file is missing, malformed or inconsistent.
 
-    ``file`` is the file's name as the planner sees it (``facilities.csv``), ``row`` the 1-based
-    data row or ``None`` when the error is not tied to a row, ``field`` the column or YAML path
+    ``file`` is the file's name as the planner sees it (``facilities.csv``), ``row`` the row as
+    a spreadsheet shows it (a GeoJSON's feature number, a YAML file's line is in the message) or
+    ``None`` when the error is not tied to a row, ``field`` the column or YAML path
     (``grid.urban_radius_m``) or ``None``, and ``message`` the explanation.
     """
 
@@ -41,6 +44,42 @@ class ScenarioError(Exception):
 
     def __reduce__(self):  # keep the fields when pickled (multiprocessing backends)
         return (type(self), (self.file, self.row, self.field, self.message))
+
+
+class ScenarioErrors(ScenarioError):
+    """Several problems found together (``dingdian validate`` lists them all).
+
+    ``problems`` are the single :class:`ScenarioError` s, in the order found; the attributes
+    and ``str()`` are the first one's, followed by how many more there are.
+    """
+
+    def __init__(self, problems) -> None:
+        flat: list[ScenarioError] = []
+        seen: set[str] = set()
+        for p in problems:
+            for one in getattr(p, "problems", None) or [p]:
+                if str(one) not in seen:  # a file read twice (a shared census) says it once
+                    seen.add(str(one))
+                    flat.append(one)
+        if not flat:
+            raise ValueError("ScenarioErrors needs at least one problem")
+        self.problems = tuple(flat)
+        first = flat[0]
+        super().__init__(first.file, first.row, first.field, first.message)
+
+    def __str__(self) -> str:
+        first = ScenarioError.__str__(self)
+        more = len(self.problems) - 1
+        return first if not more else f"{first} (and {more} more problem{'s' * (more > 1)})"
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per problem, at most ``limit`` of them, then how many are left out."""
+        shown = [str(p) for p in self.problems[:limit]]
+        rest = len(self.problems) - len(shown)
+        return shown + ([f"… and {rest} more problem{'s' * (rest > 1)}"] if rest else [])
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
 
 
 class SolverFailed(RuntimeError):

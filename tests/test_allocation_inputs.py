@@ -153,7 +153,7 @@ def test_bad_input_is_one_line_error(case, tmp_path):
     assert exc.value.field == field, text
     if fname == "facilities.csv":
         row = next(i for i, line in enumerate((ZHANGYE / "facilities.csv").read_text(
-            encoding="utf-8").splitlines()) if line.startswith(FIRST_PH))
+            encoding="utf-8").splitlines(), start=1) if line.startswith(FIRST_PH))  # Excel's row
         assert exc.value.row == row and re.search(rf"\brow {row}\b", text)
 
 

@@ -127,7 +127,7 @@ def test_bad_input_is_one_scenario_error(tmp_path):
                                                           "甲县,pharmacy,3,-2,2"), encoding="utf-8")
     with pytest.raises(dingdian.ScenarioError) as err:
         dingdian.solve(path)
-    assert str(err.value).startswith("targets.csv row 2, field 'target_2028'")
+    assert str(err.value).startswith("targets.csv row 3, field 'target_2028'")
     with pytest.raises(dingdian.ScenarioError, match="file not found"):
         dingdian.load(tmp_path / "missing")
 

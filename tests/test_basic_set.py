@@ -87,7 +87,7 @@ def test_hospital_types_are_read_and_checked(tmp_path):
     bad.to_csv(path, index=False)
     with pytest.raises(ScenarioError) as exc:
         read_hospital_types(path, ["甲县", "乙县", "丙县"])
-    assert str(exc.value).startswith("hospitals.csv row 2, field 'type': unknown institution "
+    assert str(exc.value).startswith("hospitals.csv row 3, field 'type': unknown institution "
                                      "type '医院'")
     hospitals().drop(columns="type").to_csv(path, index=False)
     assert read_hospital_types(path, ["甲县"]) is None
@@ -128,7 +128,7 @@ def test_cli_warns_about_a_missing_institution_and_refuses_a_bad_type(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(scen)])
     assert r.exit_code == 2
     assert r.stderr.strip().splitlines() == [
-        "error: hospitals.csv row 4, field 'type': unknown institution type 'hospital' (known: "
+        "error: hospitals.csv row 5, field 'type': unknown institution type 'hospital' (known: "
         "综合医院, 中医医院, 中西医结合医院, 民族医医院, 妇幼保健院, 专科医院, 乡镇卫生院)"]
 
 

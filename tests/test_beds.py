@@ -246,9 +246,9 @@ def _copy_zhangye(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("edit, where", [
-    (lambda f: f.assign(beds=f["beds"].where(f.index != 4, -3)), "hospitals.csv row 5, field 'beds'"),
+    (lambda f: f.assign(beds=f["beds"].where(f.index != 4, -3)), "hospitals.csv row 6, field 'beds'"),
     (lambda f: f.assign(level=f["level"].where(f.index != 9, "四级")),
-     "hospitals.csv row 10, field 'level'"),
+     "hospitals.csv row 11, field 'level'"),
     (lambda f: f.drop(columns=["occupancy"]), "hospitals.csv, field 'occupancy'"),
     (lambda f: f.assign(beds=f["beds"].where(f.index != 0, f["beds"] + 1)),
      "hospitals.csv, field 'beds'"),

@@ -143,11 +143,13 @@ def copy_scenario(tmp_path: Path) -> Path:
 
 def test_infeasible_plan_is_explained_and_old_output_kept(solved, tmp_path):
     """甘州区 pharmacies: 318 → 231 by 2028 needs 87 exits; with no exits allowed in 2028 the
-    exit limits give at most 25 × 3 = 75 (admissions only make it worse)."""
+    exit limits give at most 25 × 3 = 75 (admissions only make it worse). The streets' 2028
+    exits (表9) go to 0 as well: more than the county's would be bad input."""
     sc = copy_scenario(tmp_path)
-    q = pd.read_csv(sc / "quotas_county.csv")
-    q.loc[(q.county == "甘州区") & (q.kind == "pharmacy") & (q.year == 2028), "exit"] = 0
-    q.to_csv(sc / "quotas_county.csv", index=False)
+    for name in ("quotas_county.csv", "quotas_street.csv"):
+        q = pd.read_csv(sc / name)
+        q.loc[(q.county == "甘州区") & (q.kind == "pharmacy") & (q.year == 2028), "exit"] = 0
+        q.to_csv(sc / name, index=False)
     out = tmp_path / "out"
     shutil.copytree(solved, out)
     before = (out / "plan.csv").read_bytes()
@@ -161,7 +163,7 @@ def test_infeasible_plan_is_explained_and_old_output_kept(solved, tmp_path):
 @pytest.mark.parametrize("edit,expected", [
     (lambda d: d.drop(columns=["kind"]), "targets.csv, field 'kind'"),
     (lambda d: d.assign(target_2028=d.target_2028.where(d.index != 2, -5)),
-     "targets.csv row 3, field 'target_2028'"),
+     "targets.csv row 4, field 'target_2028'"),
 ])
 def test_bad_input_is_one_line_and_keeps_old_output(solved, tmp_path, edit, expected):
     sc = copy_scenario(tmp_path)

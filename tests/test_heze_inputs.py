@@ -38,7 +38,7 @@ def _edit_facilities(scen: Path, edit) -> int:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     i = edit(frame)
     frame.to_csv(path, index=False)
-    return i + 1
+    return i + 2  # the row as Excel shows it: the heading is row 1
 
 
 def _set(col, value, **match):
@@ -99,15 +99,16 @@ def test_duplicate_move(scen):
     frame.to_csv(scen / "facilities.csv", index=False)
     with pytest.raises(ScenarioError) as exc:
         load_scenario(scen / "scenario.yaml")
-    assert exc.value.row == movers[1] + 1 and exc.value.field == "moves_from"
+    assert exc.value.row == movers[1] + 2 and exc.value.field == "moves_from"
     assert "a second move from" in str(exc.value)
 
 
 FUND_CASES = {
-    "bad number": ("balance_last_year", 1, "abc", "'abc' is not a number"),
-    "bad letter": ("warning_letter", 3, "maybe", "is not a boolean"),
-    "negative months": ("months_payable", 2, "-1", "below 0"),
-    "year outside": ("year", 5, "2031", "2031 is not a planning year"),
+    # column, the row as Excel shows it (the heading is row 1), value, what the error says
+    "bad number": ("balance_last_year", 2, "abc", "'abc' is not a number"),
+    "bad letter": ("warning_letter", 4, "maybe", "is not a boolean"),
+    "negative months": ("months_payable", 3, "-1", "below 0"),
+    "year outside": ("year", 6, "2031", "2031 is not a planning year"),
 }
 
 
@@ -115,7 +116,7 @@ FUND_CASES = {
 def test_bad_fund_file(case, scen):
     col, row, value, fragment = FUND_CASES[case]
     frame = pd.read_csv(scen / "fund.csv", dtype=str, keep_default_na=False)
-    frame.loc[row - 1, col] = value
+    frame.loc[row - 2, col] = value
     frame.to_csv(scen / "fund.csv", index=False)
     with pytest.raises(ScenarioError) as exc:
         load_scenario(scen / "scenario.yaml")

@@ -5,7 +5,7 @@ lazy import cannot hide a cycle. The layers, lowest first, as each subpackage's 
 states them:
 
     dingdian.models                      formulations
-    dingdian.errors / result / geometry  shared leaves
+    dingdian.errors / result / geometry / coords  shared leaves
     dingdian.scenario                    reading and validating inputs
     dingdian.run                         solvers, engines, decomposition, explanation
     dingdian.planners                    plans beside the site model (beds, nursing, rules)
@@ -32,7 +32,7 @@ FOLDERS = {"dingdian": ROOT / "solver", "dingdian.models": ROOT / "models"}
 LAYERS = ["dingdian.models", "leaves", "dingdian.scenario", "dingdian.run", "dingdian.planners",
           "dingdian.write", "dingdian.check", "dingdian.pipeline", "dingdian", "dingdian.cli",
           "dingdian.__main__"]
-LEAVES = {"dingdian.errors", "dingdian.result", "dingdian.geometry"}
+LEAVES = {"dingdian.errors", "dingdian.result", "dingdian.geometry", "dingdian.coords"}
 MAX_LINES = 400  # per module, not counting its docstring (where the formulations' maths lives)
 
 

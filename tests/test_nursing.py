@@ -183,16 +183,17 @@ def test_zhangye_min_sites_and_too_small_cap(tmp_path):
 
 
 @pytest.mark.parametrize("file,column,row,value,expect", [
-    ("candidates.csv", "lon", 3, "abc", "candidates.csv row 3, field 'lon': 'abc' is not a number"),
-    ("candidates.csv", "lon", 5, "97.0", "candidates.csv row 5, field 'lon': point (97.0,"),
-    ("elderly.csv", "population_60plus", 2, "-5", "elderly.csv row 2, field 'population_60plus'"),
-    ("institution_beds.csv", "occupancy", 4, "1.5",
-     "institution_beds.csv row 4, field 'occupancy': 1.5 is above 1.0"),
+    # the row as Excel shows it: the heading is row 1
+    ("candidates.csv", "lon", 4, "abc", "candidates.csv row 4, field 'lon': 'abc' is not a number"),
+    ("candidates.csv", "lon", 6, "97.0", "candidates.csv row 6, field 'lon': point (97.0,"),
+    ("elderly.csv", "population_60plus", 3, "-5", "elderly.csv row 3, field 'population_60plus'"),
+    ("institution_beds.csv", "occupancy", 5, "1.5",
+     "institution_beds.csv row 5, field 'occupancy': 1.5 is above 1.0"),
 ])
 def test_bad_input_is_one_line(tmp_path, file, column, row, value, expect):
     d = _copy(tmp_path)
     frame = pd.read_csv(d / file, dtype=str, keep_default_na=False)
-    frame.loc[row - 1, column] = value
+    frame.loc[row - 2, column] = value
     frame.to_csv(d / file, index=False)
     with pytest.raises(ScenarioError) as err:
         plan_nursing(ZHANGYE, str(d / "nursing.yaml"))

@@ -130,26 +130,22 @@ def _sub(old, new):
 
 
 FIRST = "ZY-C-0001,甘州区东街诊所001,clinic,clinic,甘州区,东街街道,"
+#: case → (file, edit, the row as Excel shows it (the heading is row 1), field)
 BAD = {
     "missing column": ("facilities.csv", _sub("kind,category", "kinds,category"),
                        None, "kind"),
-    "wrong type": ("facilities.csv", _sub(",existing,79,", ",existing,abc,"), 1, "score"),
-    "unknown county": ("facilities.csv", _sub(FIRST, FIRST.replace(",甘州区,", ",酒泉市,")),
-                       1, "county"),
-    "unknown street": ("facilities.csv", _sub(FIRST, FIRST.replace("东街街道,", "东门街道,")),
-                       1, "street"),
-    "unknown kind": ("facilities.csv", _sub(FIRST, FIRST.replace("clinic,clinic", "hospital,clinic")),
-                     1, "kind"),
-    "unknown category": ("facilities.csv", _sub(FIRST, FIRST.replace("clinic,clinic", "clinic,spa")),
-                         1, "category"),
-    "unknown status": ("facilities.csv", _sub(",existing,79,", ",closed,79,"), 1, "status"),
-    "score above 100": ("facilities.csv", _sub(",existing,79,", ",existing,101,"), 1, "score"),
-    "duplicate id": ("facilities.csv", _sub("ZY-C-0003,", "ZY-C-0002,"), 3, "facility_id"),
-    "outside county": ("facilities.csv", _sub("100.458370,38.930389", "99.1,38.2"), 1, "lon"),
-    "negative target": ("targets.csv", _sub("441,401,381", "441,-401,381"), 1, "target_2028"),
-    "negative quota": ("quotas_county.csv", _sub("甘州区,clinic,2025,3,13", "甘州区,clinic,2025,3,-1"),
-                       1, "exit"),
-    "bad census share": ("census.csv", _sub("519096,0.60", "519096,1.5"), 1, "urban_share"),
+    "wrong type": ("facilities.csv", _sub(",existing,79,", ",existing,abc,"), 2, "score"),
+    "unknown county": ("facilities.csv", _sub(FIRST, FIRST.replace(",甘州区,", ",酒泉市,")), 2, "county"),
+    "unknown street": ("facilities.csv", _sub(FIRST, FIRST.replace("东街街道,", "东门街道,")), 2, "street"),
+    "unknown kind": ("facilities.csv", _sub(FIRST, FIRST.replace("clinic,clinic", "hospital,clinic")), 2, "kind"),
+    "unknown category": ("facilities.csv", _sub(FIRST, FIRST.replace("clinic,clinic", "clinic,spa")), 2, "category"),
+    "unknown status": ("facilities.csv", _sub(",existing,79,", ",closed,79,"), 2, "status"),
+    "score above 100": ("facilities.csv", _sub(",existing,79,", ",existing,101,"), 2, "score"),
+    "duplicate id": ("facilities.csv", _sub("ZY-C-0003,", "ZY-C-0002,"), 4, "facility_id"),
+    "outside county": ("facilities.csv", _sub("100.458370,38.930389", "99.1,38.2"), 2, "lon"),
+    "negative target": ("targets.csv", _sub("441,401,381", "441,-401,381"), 2, "target_2028"),
+    "negative quota": ("quotas_county.csv", _sub("甘州区,clinic,2025,3,13", "甘州区,clinic,2025,3,-1"), 2, "exit"),
+    "bad census share": ("census.csv", _sub("519096,0.60", "519096,1.5"), 2, "urban_share"),
     "missing file": ("census.csv", None, None, "files.census"),
     "unknown YAML key": ("scenario.yaml", _sub("population_decay_m: 2000",
                                                "population_decay_m: 2000\n  colour: red"),
@@ -180,4 +176,4 @@ def test_bad_input_is_one_line_error(case, tmp_path):
     if row is not None:
         assert re.search(rf"\brow {row}\b", text)
     if case == "outside county":
-        assert text == "facilities.csv row 1, field 'lon': point (99.1, 38.2) lies outside 甘州区"
+        assert text == "facilities.csv row 2, field 'lon': point (99.1, 38.2) lies outside 甘州区"

@@ -64,9 +64,11 @@ def _geojson(features: list[dict]) -> str:
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
-def write_tiny_city(folder: Path, exit_limit: int = 1) -> Path:
+def write_tiny_city(folder: Path, exit_limit: int = 1, shift_m: tuple[float, float] = (0, 0)
+                    ) -> Path:
     """Write 示例市 to ``folder``; return its scenario.yaml. ``exit_limit`` is the yearly
-    pharmacy exit limit (0 makes the plan infeasible)."""
+    pharmacy exit limit (0 makes the plan infeasible); ``shift_m`` moves every facility east and
+    north by that many metres (1,850 m east puts them just inside the county's east border)."""
     folder.mkdir(parents=True, exist_ok=True)
     county = {"type": "Feature", "properties": {"short_name": "甲县"},
               "geometry": {"type": "Polygon", "coordinates": [_square(2000)]}}
@@ -78,7 +80,7 @@ def write_tiny_city(folder: Path, exit_limit: int = 1) -> Path:
                                        encoding="utf-8")
     rows = ["facility_id,name,kind,category,county,street,lon,lat,status,score"]
     for fid, name, kind, category, (dx, dy), status, score in FACILITIES:
-        lon, lat = _point(dx, dy)
+        lon, lat = _point(dx + shift_m[0], dy + shift_m[1])
         rows.append(f"{fid},{name},{kind},{category},甲县,,{lon},{lat},{status},{score}")
     (folder / "facilities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (folder / "targets.csv").write_text(

@@ -62,7 +62,7 @@ import shapely
 
 from dingdian.geometry import lonlat_to_xy, project, within_radius, xy_to_lonlat
 from dingdian.scenario.cells import UrbanArea, build_cells
-from dingdian.scenario.files import read_features
+from dingdian.scenario.outlines import read_features
 from dingdian.scenario.variants import read_config
 
 HERE = Path(__file__).resolve().parent

@@ -53,7 +53,7 @@ from dingdian.geometry import (
     xy_to_lonlat,
 )
 from dingdian.scenario.cells import UrbanArea, build_cells
-from dingdian.scenario.files import read_features
+from dingdian.scenario.outlines import read_features
 from dingdian.scenario.variants import read_config
 
 HERE = Path(__file__).resolve().parent

@@ -29,6 +29,7 @@ from dingdian.check.audit_read import (
     read_yearly,
 )
 from dingdian.errors import ScenarioError
+from dingdian.scenario.files import read_text
 from dingdian.write.tables import table_specs
 
 DEFAULT_BASE_YEAR = 2024  # 表2/表3 现有数: end of 2024 (Zhangye numbering, folder mode)
@@ -173,7 +174,7 @@ def _yaml(path: Path):
     if not path.is_file():
         raise ScenarioError(path.name, None, None, f"file not found ({path})")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

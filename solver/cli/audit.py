@@ -95,7 +95,7 @@ def audit(ctx: click.Context, source: Path, scenario: Path | None, text_figures:
     try:
         report = dingdian.audit(source, scenario=scenario, text_figures=text_figures)
     except dingdian.ScenarioError as exc:
-        fail(ctx, str(exc))
+        fail(ctx, exc)
     except OSError as exc:
         fail(ctx, f"{getattr(exc, 'filename', None) or source}: {exc.strerror or exc}")
     if out_file is not None:

@@ -24,7 +24,15 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, log_path=False)
 
 
-def fail(ctx: click.Context, message: str, code: int = EXIT_INPUT) -> None:
-    """Print ``error: <one line>`` to stderr and exit with ``code``."""
-    click.echo("error: " + " ".join(str(message).split()), err=True)
+#: problems listed for bad input before "… and N more" (``dingdian validate --max-errors``)
+MAX_ERRORS = 20
+
+
+def fail(ctx: click.Context, message, code: int = EXIT_INPUT, limit: int = MAX_ERRORS) -> None:
+    """Print ``error: <one line>`` to stderr and exit with ``code``; for an error that holds
+    several problems (:class:`dingdian.errors.ScenarioErrors`), one such line per problem, at
+    most ``limit``, then how many more."""
+    lines = message.lines(limit) if hasattr(message, "lines") else [str(message)]
+    for line in lines:
+        click.echo("error: " + " ".join(str(line).split()), err=True)
     ctx.exit(code)

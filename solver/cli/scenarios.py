@@ -56,7 +56,7 @@ def list_command(ctx: click.Context, directory: Path | None) -> None:
     try:
         entries = dingdian.list_scenarios(directory)
     except dingdian.ScenarioError as exc:
-        fail(ctx, str(exc))
+        fail(ctx, exc)
     width = max(len(e.name) for e in entries)
     for e in entries:
         head = f"{e.name:<{width}}  {_rel(e.path)}"
@@ -101,7 +101,7 @@ def show_command(ctx: click.Context, name_or_path: str, directory: Path | None) 
     try:
         view = dingdian.show_scenario(name_or_path, directory)
     except dingdian.ScenarioError as exc:
-        fail(ctx, str(exc))
+        fail(ctx, exc)
         return
     path, cfg, res, base_cfg = view.path, view.config, view.resolved, view.base_config
     data = cfg.model_dump(mode="json", exclude_none=True)

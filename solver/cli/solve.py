@@ -23,6 +23,7 @@ from dingdian.cli.common import (
     EXIT_NO_PLAN,
     EXIT_UNVERIFIED,
     KIND_LABEL,
+    MAX_ERRORS,
     SOLVERS,
     console,
     fail,
@@ -35,7 +36,7 @@ def _load(ctx: click.Context, scenario_path: Path):
     try:
         return dingdian.load(scenario_path)
     except dingdian.ScenarioError as exc:
-        fail(ctx, str(exc), EXIT_INPUT)
+        fail(ctx, exc, EXIT_INPUT)
 
 
 def _print_gate(out: Console, sc) -> None:
@@ -64,19 +65,29 @@ def _print_extras(out: Console, extras) -> None:
 
 @click.command(context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--max-errors", type=click.IntRange(min=1), default=MAX_ERRORS, show_default=True,
+              help="Problems listed before '… and N more'.")
 @click.pass_context
-def validate(ctx: click.Context, scenario: Path) -> None:
-    """Load SCENARIO and print what it holds (检查情景数据).
+def validate(ctx: click.Context, scenario: Path, max_errors: int = MAX_ERRORS) -> None:
+    """Check SCENARIO and every file it names, and print what it holds (检查情景数据).
 
-    Prints facilities per county and kind, the planning cells to keep, to gain and the blind
-    spots, and the street split and basic set (with their warnings). Exit 0 when the scenario
-    loads, 2 with one `error:` line otherwise.
+    Reads every table (CSV in UTF-8 or GBK, or .xlsx; Chinese headings accepted), the
+    outlines and the beds and nursing files, and lists every problem at once, one line each
+    naming the file, the row as Excel shows it and the field. Then prints facilities per
+    county and kind, the planning cells to keep, to gain and the blind spots, and the street
+    split and basic set (with their warnings), and checks that each county can reach its
+    targets within the yearly limits. Exit 0 when the scenario is valid; 2 with the problems
+    listed; 3 when a target cannot be reached (no solve needed to see it).
 
     \b
     Example:
       dingdian validate scenarios/zhangye
     """
-    sc = _load(ctx, scenario)
+    try:
+        inputs = dingdian.check_inputs(scenario)
+    except dingdian.ScenarioError as exc:
+        fail(ctx, exc, EXIT_INPUT, limit=max_errors)
+    sc = inputs.scenario
     out = console()
     cfg = sc.config
     out.print(f"情景 scenario: [bold]{cfg.name}[/bold] {getattr(cfg, 'title', '')}")
@@ -104,16 +115,19 @@ def validate(ctx: click.Context, scenario: Path) -> None:
             f"盲区 blind {_flag_count(cells, f'blind_spot_{kind}')}"
         )
     _print_gate(out, sc)
-    try:
-        inputs = dingdian.check_inputs(sc)
-    except dingdian.ScenarioError as exc:
-        fail(ctx, str(exc), EXIT_INPUT)
     for key, file in inputs.planner_files.items():
         out.print(f"{key}: {file} OK", markup=False)
     for extra in inputs.extras:
         out.print(f"{extra.name}: {extra.summary.get('headline', '')}", markup=False)
         for line in extra.summary.get("warnings") or []:
             out.print(f"警告 warning: {line}", markup=False)
+    if inputs.shortfalls:
+        err = console(stderr=True)
+        err.print("[bold red]不可行 infeasible[/bold red]: the targets cannot be reached within "
+                  "the yearly limits (found before any solve)")
+        for line in inputs.shortfalls:
+            err.print(f"  - {line}", markup=False)
+        ctx.exit(EXIT_INFEASIBLE)
     out.print("[green]OK[/green] 情景有效 scenario is valid")
 
 
@@ -252,7 +266,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
             try:
                 warnings = plan.warnings  # e.g. a street split a street cannot carry
             except dingdian.ScenarioError as exc:
-                fail(ctx, str(exc), EXIT_INPUT)
+                fail(ctx, exc, EXIT_INPUT)
             for line in warnings:
                 err.print(f"  - 警告 warning: {line}", markup=False)
             ctx.exit(EXIT_INFEASIBLE)
@@ -278,11 +292,11 @@ def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decomp
     except dingdian.OptionError as exc:
         fail(ctx, f"--solver-option: {exc}", EXIT_INPUT)
     except (dingdian.ScenarioError, dingdian.EngineError) as exc:
-        fail(ctx, str(exc), EXIT_INPUT)
+        fail(ctx, exc, EXIT_INPUT)
     except dingdian.SolverFailed as exc:
-        fail(ctx, str(exc), EXIT_NO_PLAN)
+        fail(ctx, exc, EXIT_NO_PLAN)
     except dingdian.PlannerFailed as exc:
-        fail(ctx, str(exc), EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_PLAN)
+        fail(ctx, exc, EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_PLAN)
 
 
 def _print_plan(ctx: click.Context, out: Console, plan, path: Path) -> None:

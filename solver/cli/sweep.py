@@ -113,7 +113,7 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
                                    explain=not no_explain, decompose=decompose,
                                    write_plans=not no_plans, unique=unique)
     except (dingdian.ScenarioError, dingdian.EngineError) as exc:
-        fail(ctx, str(exc), EXIT_INPUT)
+        fail(ctx, exc, EXIT_INPUT)
     except OSError as exc:
         fail(ctx, f"cannot read or write: {exc.strerror or exc} ({exc.filename or out_dir})",
              EXIT_INPUT)

@@ -33,27 +33,36 @@ from dingdian.check.verify import check_plan
 from dingdian.errors import PlannerFailed, ScenarioError, SolverFailed
 from dingdian.pipeline.plan import Plan
 from dingdian.planners.beds import plan_beds
+from dingdian.planners.beds import read_inputs as read_beds_inputs
 from dingdian.planners.extras import rule_extras
 from dingdian.planners.nursing import plan_nursing
+from dingdian.planners.nursing import read_inputs as read_nursing_inputs
 from dingdian.result import ERROR, INFEASIBLE, NO_SOLUTION, ExtraResult
 from dingdian.run import backends
 from dingdian.run.decompose import solve_parts
-from dingdian.run.explain import explain_infeasible
-from dingdian.scenario.beds import read_beds_config
+from dingdian.run.explain import explain_infeasible, shortfalls
+from dingdian.scenario.files import Collector
 from dingdian.scenario.loader import Scenario, load_scenario
 from dingdian.scenario.nursing import read_nursing_config
+from dingdian.scenario.variants import resolve_config
 from dingdian.write.frames import plan_frame
 
 Progress = Callable[..., None]
 
 
+def _scenario_file(path: str | Path) -> Path:
+    """A folder means the scenario.yaml in it."""
+    path = Path(path)
+    return path / "scenario.yaml" if path.is_dir() and (path / "scenario.yaml").is_file() \
+        else path
+
+
 def load(path: str | Path) -> Scenario:
     """Read, validate and compile a scenario: a folder holding ``scenario.yaml``, a scenario
     file or a variant. Bad input raises :class:`~dingdian.errors.ScenarioError` naming the
-    file, row and field, and so does a file that cannot be read."""
-    path = Path(path)
-    if path.is_dir() and (path / "scenario.yaml").is_file():
-        path = path / "scenario.yaml"
+    file, row and field (:class:`~dingdian.errors.ScenarioErrors` when there are several),
+    and so does a file that cannot be read."""
+    path = _scenario_file(path)
     try:
         return load_scenario(path)
     except OSError as exc:
@@ -67,11 +76,13 @@ def _scenario(scenario: Scenario | str | Path) -> Scenario:
 @dataclass(frozen=True)
 class Inputs:
     """What :func:`check_inputs` found: the scenario, the planner files it read (``beds``,
-    ``nursing`` → the file named in scenario.yaml) and the rules computed without a plan."""
+    ``nursing`` → the file named in scenario.yaml), the rules computed without a plan and the
+    targets no plan can reach within the yearly limits (``shortfalls``, one sentence each)."""
 
     scenario: Scenario
     planner_files: dict[str, str]
     extras: tuple[ExtraResult, ...]
+    shortfalls: tuple[str, ...] = ()
 
     @property
     def warnings(self) -> list[str]:
@@ -79,17 +90,34 @@ class Inputs:
 
 
 def check_inputs(scenario: Scenario | str | Path) -> Inputs:
-    """Everything ``dingdian validate`` checks beyond :func:`load`: the beds and nursing YAML
-    files the scenario names, and the street split and basic set. Raises
-    :class:`~dingdian.errors.ScenarioError` on the first problem."""
-    sc = _scenario(scenario)
+    """Everything ``dingdian validate`` checks: every file the scenario names, the beds and
+    nursing files included, with all their problems raised together
+    (:class:`~dingdian.errors.ScenarioErrors`); then the rules that need no solve (street
+    split, basic set) and whether each target can be reached within the yearly limits."""
+    found = Collector()
+    if isinstance(scenario, Scenario):
+        sc, cfg, root = scenario, scenario.config, scenario.root
+    else:
+        path = _scenario_file(scenario)
+        sc = found.run(load, path)
+        try:
+            cfg, res = resolve_config(path)
+            root = res.root
+        except (ScenarioError, OSError):  # the YAML itself: load has said why
+            cfg = root = None
     files = {}
-    for key, reader in (("beds", read_beds_config), ("nursing", read_nursing_config)):
-        file = getattr(sc.config, key, None)
-        if file:
-            reader(Path(sc.path).parent / file)
-            files[key] = file
-    return Inputs(scenario=sc, planner_files=files, extras=tuple(rule_extras(sc)))
+    if cfg is not None and cfg.beds:
+        found.run(read_beds_inputs, root, cfg.beds)
+        files["beds"] = cfg.beds
+    if cfg is not None and cfg.nursing:
+        if sc is not None:
+            found.run(read_nursing_inputs, root, cfg.nursing, sc)
+        else:
+            found.run(read_nursing_config, root / cfg.nursing)
+        files["nursing"] = cfg.nursing
+    found.raise_if_any()
+    return Inputs(scenario=sc, planner_files=files, extras=tuple(rule_extras(sc)),
+                  shortfalls=tuple(shortfalls(sc.problem)))
 
 
 def solve(scenario: Scenario | str | Path, *, solver: str = "highs",

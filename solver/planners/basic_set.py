@@ -50,12 +50,12 @@ HEADINGS = {"county": "县区 county", "group": "类别 group", "required": "要
 
 def read_hospital_types(path: Path, counties) -> pd.DataFrame | None:
     """``hospital_id, name, county, type`` of a hospitals.csv; None without a ``type`` column."""
-    t = Table(path, ["hospital_id", "name", "county"])
-    if "type" not in t.df.columns:
-        return None
-    t.choice("county", counties, "county")
-    t.text("type")
-    t.choice("type", TYPES, "institution type")
+    with Table(path, ["hospital_id", "name", "county"]) as t:
+        if "type" not in t.df.columns:
+            return None
+        t.choice("county", counties, "county")
+        t.text("type")
+        t.choice("type", TYPES, "institution type")
     return t.df[["hospital_id", "name", "county", "type"]].reset_index(drop=True)
 
 

@@ -47,6 +47,7 @@ from dingdian.scenario.beds import (
     read_hospitals,
     read_tables,
 )
+from dingdian.scenario.files import Collector
 
 T1 = "tables/表1_定点医疗机构床位规划目标.csv"
 T4 = "tables/表4_张掖市医保筹资可承担的千人床位数配置.csv"
@@ -76,21 +77,46 @@ def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
 
 
 # --------------------------------------------------------------------------- Zhangye
-def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> ExtraResult:
+def read_inputs(scenario_dir: Path, beds_file: str):
+    """Every file of a beds plan read and checked, nothing solved (``dingdian validate``):
+    the configuration and, for Zhangye, ``(tables, census, hospitals)``; for Heze,
+    ``(age bands, counties)``. All problems are raised together."""
+    path = Path(scenario_dir) / beds_file
+    cfg = read_beds_config(path)
+    if isinstance(cfg, ZhangyeBeds):
+        return cfg, _zhangye_inputs(path, cfg)
+    found = Collector()
+    ages = found.run(read_age_bands, path.parent / cfg.files.age_bands)
+    counties = found.run(read_heze_counties, path.parent / cfg.files.counties, cfg, path.name)
+    found.raise_if_any()
+    return cfg, (ages, counties)
+
+
+def _zhangye_inputs(path: Path, cfg: ZhangyeBeds):
     base = path.parent
+    found = Collector()
     expect = tuple(range(cfg.base_year + 1, cfg.base_year + 1 + len(cfg.years)))
     if cfg.years != expect:
-        raise ScenarioError(path.name, None, "years", f"must be consecutive from base_year + 1, "
-                            f"e.g. {list(expect)}")
-    tables = read_tables(base / cfg.files.tables)
-    census = read_census(base / cfg.files.census, list(tables.county))
+        found.add(ScenarioError(path.name, None, "years", f"must be consecutive from "
+                                f"base_year + 1, e.g. {list(expect)}"))
+    tables = found.run(read_tables, base / cfg.files.tables)
+    if tables is None:
+        found.raise_if_any()
+    census = found.run(read_census, base / cfg.files.census, list(tables.county))
     if set(cfg.level_ratio) != set(tables.level):
-        raise ScenarioError(path.name, None, "level_ratio", f"levels must be those of "
-                            f"{cfg.files.tables}: {', '.join(tables.level)}")
+        found.add(ScenarioError(path.name, None, "level_ratio", f"levels must be those of "
+                                f"{cfg.files.tables}: {', '.join(tables.level)}"))
     for county in cfg.nursing_capacity:
         if county not in tables.county:
-            raise ScenarioError(path.name, None, f"nursing_capacity.{county}", "unknown county")
-    hospitals = read_hospitals(base / cfg.files.hospitals, tables, cfg)
+            found.add(ScenarioError(path.name, None, f"nursing_capacity.{county}",
+                                    "unknown county"))
+    hospitals = found.run(read_hospitals, base / cfg.files.hospitals, tables, cfg)
+    found.raise_if_any()
+    return tables, census, hospitals
+
+
+def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> ExtraResult:
+    tables, census, hospitals = _zhangye_inputs(path, cfg)
     problem = mb.BedProblem(
         hospitals=hospitals, base_year=cfg.base_year, years=cfg.years,
         county_targets={c: p for c, (_e, p) in tables.county.items()},
@@ -232,8 +258,7 @@ def zhangye_tables(frame: pd.DataFrame, tables: PublishedTables, t0: int,
 
 # --------------------------------------------------------------------------- Heze
 def _plan_heze(path: Path, cfg: HezeBeds) -> ExtraResult:
-    ages = read_age_bands(path.parent / cfg.files.age_bands)
-    counties = read_heze_counties(path.parent / cfg.files.counties, cfg, path.name)
+    _cfg, (ages, counties) = read_inputs(path.parent, path.name)
     d, fm = cfg.discharges, cfg.fund_months
     kp = mb.patient_coefficient(d.local_local, d.local_elsewhere, d.elsewhere_local)
     kf = mb.fund_coefficient(fm.payable, fm.required)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dingdian.errors import ScenarioError
+from dingdian.errors import ScenarioError, ScenarioErrors
 from dingdian.geometry import largest_remainder, lonlat_to_xy, within_radius
 from dingdian.models.nursing import (
     RATE_UNIT,
@@ -35,6 +35,7 @@ from dingdian.models.nursing import (
 )
 from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
 from dingdian.run.backends import run_backend, value
+from dingdian.scenario.files import Collector
 from dingdian.scenario.loader import load_scenario
 from dingdian.scenario.nursing import (
     HomeCareConfig,
@@ -93,6 +94,28 @@ def _caps(cfg: HomeCareConfig, years, name: str) -> tuple[int, ...]:
     return tuple(int(cap[y]) for y in years) if cap else ()
 
 
+def read_inputs(scenario_dir: Path, nursing_file: str, sc):
+    """Every file of a nursing plan read and checked against the loaded site scenario ``sc``,
+    nothing solved (``dingdian validate``): ``(config, candidate sites, elderly per county,
+    institution beds, yearly caps)``. All problems are raised together."""
+    path = Path(scenario_dir) / nursing_file
+    cfg = read_nursing_config(path)
+    files = {key: path.parent / rel for key, rel in cfg.files.model_dump().items()}
+    missing = [ScenarioError(path.name, None, f"files.{key}", f"file not found: {f}")
+               for key, f in files.items() if not f.is_file()]
+    if missing:
+        raise ScenarioErrors(missing)
+    found = Collector()
+    sites = found.run(read_candidates, files["candidates"], sc.counties, sc.config.crs,
+                      sc.config.coordinates)
+    elderly = found.run(read_elderly, files["elderly"], sc.census,
+                        cfg.home_care.severe_disability_rate)
+    beds_in = found.run(read_beds, files["institution_beds"], list(sc.counties))
+    caps = found.run(_caps, cfg.home_care, tuple(sc.config.years), path.name)
+    found.raise_if_any()
+    return cfg, sites, elderly, beds_in, caps
+
+
 # --------------------------------------------------------------------------- the plan
 def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
                  time_limit: float | None = None, scenario=None) -> ExtraResult:
@@ -104,20 +127,11 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
     a home-care plan (infeasible, nothing found in time) ``files`` and ``sheets`` are empty and
     ``summary['status']`` says why.
     """
-    path = Path(scenario_dir) / nursing_file
-    cfg = read_nursing_config(path)
-    hc, ic = cfg.home_care, cfg.institution_care
     # the site scenario's cells: the one already loaded (a variant's, say), else the directory's
     sc = scenario if scenario is not None else load_scenario(Path(scenario_dir) / "scenario.yaml")
-    files = {key: path.parent / rel for key, rel in cfg.files.model_dump().items()}
-    for key, f in files.items():
-        if not f.is_file():
-            raise ScenarioError(path.name, None, f"files.{key}", f"file not found: {f}")
-    sites = read_candidates(files["candidates"], sc.counties, sc.config.crs)
-    elderly = read_elderly(files["elderly"], sc.census, hc.severe_disability_rate)
-    beds_in = read_beds(files["institution_beds"], list(sc.counties))
+    cfg, sites, elderly, beds_in, caps = read_inputs(scenario_dir, nursing_file, sc)
+    hc, ic = cfg.home_care, cfg.institution_care
     years = tuple(sc.config.years)
-    caps = _caps(hc, years, path.name)
     cells = elderly_cells(sc.cells, elderly)
     cells = cells[cells["elderly"] > 0].reset_index(drop=True)
     cells["reach"] = reach(cells, sites)

@@ -228,3 +228,40 @@ def _street_exit_capacity(p: SiteProblem, ids, year: int) -> int:
     if rest:
         limits["\0rest"] = sum(q.exit for q in rest)
     return sum(min(n, limits[s]) if s in limits else n for s, n in movable.items())
+
+
+def shortfalls(p: SiteProblem) -> list[str]:
+    """Targets no plan can reach, found without solving, in the words of
+    :func:`explain_infeasible` (``dingdian validate``).
+
+    For each county, kind and target year: the exits the target needs against the yearly exit
+    limits, the facilities that are not protected and the street limits; the admissions it
+    needs against the admission limits (and special-zone overrides) and the applicants
+    available by then. A necessary condition only: coverage, the 800 m rule or the fund gate
+    may still leave no plan, which the elastic solve of :func:`explain_infeasible` finds.
+    """
+    out = []
+    for t in p.targets:
+        ids = [f for f in p.facilities if f.county == t.county and f.kind == t.kind]
+        existing = sum(f.existing for f in ids)
+        forced = sum(bool(f.exempt) and not f.existing and f.available_from <= t.year
+                     for f in ids)
+        quotas = [q for q in p.quotas if (q.level, q.area, q.kind) == ("county", t.county, t.kind)
+                  and q.year <= t.year]
+        need = existing + forced - t.count
+        if need > 0:
+            exits = sum(q.exit for q in quotas) if quotas else need
+            movable = sum(bool(f.existing and not f.protected and not f.exempt) for f in ids)
+            room = min(exits, movable, _street_exit_capacity(p, ids, t.year))
+            if room < need:
+                out.append(_target_sentence(p, t.county, t.kind, t.year, "+", need - room))
+        need = t.count - existing - forced
+        if need > 0 and p.options.target_mode != "at_most":
+            admits = (sum(q.admit for q in quotas) if quotas else need) \
+                + _zone_overrides(p, t.county, t.kind, t.year)
+            applicants = sum(bool(not f.existing and not f.exempt and f.available_from <= t.year)
+                             for f in ids)
+            room = min(admits, applicants)
+            if room < need:
+                out.append(_target_sentence(p, t.county, t.kind, t.year, "-", need - room))
+    return out

@@ -173,7 +173,7 @@ def facility_columns(t, kind: pd.Series) -> dict[str, pd.Series]:
         out["compliant"] = t.boolean("compliant") | blank
     if "speciality" in t.df.columns:
         spec = t.choice("speciality", SPECIALITIES, "speciality", blank=True)
-        t.fail_first((spec != "") & (kind != "clinic"), "speciality",
+        t.flag((spec != "") & (kind != "clinic"), "speciality",
                      lambda v: f"speciality {v!r} is for medical institutions (kind clinic)")
         out["speciality"] = spec
     return out

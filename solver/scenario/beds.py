@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from dingdian.errors import ScenarioError
 from dingdian.models.beds_model import Hospital
-from dingdian.scenario.files import Table
+from dingdian.scenario.files import Table, read_text
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -117,7 +117,7 @@ def read_beds_config(path: Path) -> ZhangyeBeds | HezeBeds:
     """Parse and validate a beds YAML; every problem becomes one :class:`ScenarioError`."""
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         data = yaml.safe_load(text)
     except FileNotFoundError:
         raise ScenarioError(name, None, None, f"file not found: {path}") from None
@@ -149,49 +149,51 @@ class PublishedTables:
 
 
 def read_tables(path: Path) -> PublishedTables:
-    t = Table(path, ["group", "key", "existing_2024", "planned_2030"], optional=["source"])
-    group = t.choice("group", ["county", "level"], "group")
-    key = t.text("key")
-    t.unique(["group", "key"], "table row")
-    existing = t.integer("existing_2024", minimum=0)
-    planned = t.integer("planned_2030", minimum=0)
-    out: dict[str, dict[str, tuple[int, int]]] = {"county": {}, "level": {}}
-    for g, k, e, p in zip(group, key, existing, planned, strict=True):
-        out[g][k] = (int(e), int(p))
-    for g in out:
-        if not out[g]:
-            raise ScenarioError(t.name, None, "group", f"no {g!r} rows")
+    with Table(path, ["group", "key", "existing_2024", "planned_2030"],
+               optional=["source"]) as t:
+        group = t.choice("group", ["county", "level"], "group")
+        key = t.text("key")
+        t.unique(["group", "key"], "table row")
+        existing = t.integer("existing_2024", minimum=0)
+        planned = t.integer("planned_2030", minimum=0)
+        out: dict[str, dict[str, tuple[int, int]]] = {"county": {}, "level": {}}
+        for g, k, e, p in zip(group, key, existing, planned, strict=True):
+            if g in out:
+                out[g][k] = (int(e), int(p))
+        for g in out:
+            if not out[g]:
+                t.add(None, "group", f"no {g!r} rows")
     return PublishedTables(county=out["county"], level=out["level"])
 
 
 def read_census(path: Path, counties: list[str]) -> dict[str, int]:
-    t = Table(path, ["county", "population"])
-    t.choice("county", counties, "county")
-    t.unique(["county"], "county")
-    pop = t.integer("population", minimum=0)
-    found = dict(zip(t.df["county"], (int(x) for x in pop), strict=True))
-    missing = [c for c in counties if c not in found]
-    if missing:
-        raise ScenarioError(t.name, None, "county", f"no population for {missing[0]}")
+    with Table(path, ["county", "population"]) as t:
+        t.choice("county", counties, "county")
+        t.unique(["county"], "county")
+        pop = t.integer("population", minimum=0)
+        found = dict(zip(t.df["county"], (int(x) for x in pop), strict=True))
+        for c in counties:
+            if c not in found:
+                t.add(None, "county", f"no population for {c}")
     return {c: found[c] for c in counties}
 
 
 def read_hospitals(path: Path, tables: PublishedTables, cfg: ZhangyeBeds) -> tuple[Hospital, ...]:
     cols = ["hospital_id", "name", "county", "level", "beds", "occupancy", "nursing_allowed"]
-    t = Table(path, cols, optional=["floor"])
-    hid = t.text("hospital_id")
-    t.unique(["hospital_id"], "hospital_id")
-    county = t.choice("county", list(tables.county), "county")
-    level = t.choice("level", list(tables.level), "level")
-    beds = t.integer("beds", minimum=1)
-    occ = t.number("occupancy", minimum=0, maximum=2)
-    nursing = t.boolean("nursing_allowed")
-    default_floor = [max(cfg.min_beds, math.ceil(cfg.min_share * b - 1e-9)) for b in beds]
-    floor = t.integer("floor", blank=-1)
-    t.fail_first((t.df["floor"] != "") & (floor < 0), "floor", lambda v: f"{v} is below 0")
-    floor = [d if f < 0 else int(f) for f, d in zip(floor, default_floor, strict=True)]
-    t.fail_first([f > b for f, b in zip(floor, beds, strict=True)], "floor",
-                 lambda v: f"floor {v or 'default'} is above the hospital's beds")
+    with Table(path, cols, optional=["floor"]) as t:
+        hid = t.text("hospital_id")
+        t.unique(["hospital_id"], "hospital_id")
+        county = t.choice("county", list(tables.county), "county")
+        level = t.choice("level", list(tables.level), "level")
+        beds = t.integer("beds", minimum=1)
+        occ = t.number("occupancy", minimum=0, maximum=2)
+        nursing = t.boolean("nursing_allowed")
+        default_floor = [max(cfg.min_beds, math.ceil(cfg.min_share * b - 1e-9)) for b in beds]
+        floor = t.integer("floor", blank=-1)
+        t.flag((t.df["floor"] != "") & (floor < 0), "floor", lambda v: f"{v} is below 0")
+        floor = [d if f < 0 else int(f) for f, d in zip(floor, default_floor, strict=True)]
+        t.flag([f > b for f, b in zip(floor, beds, strict=True)], "floor",
+               lambda v: f"floor {v or 'default'} is above the hospital's beds")
     hospitals = tuple(
         Hospital(id=i, county=c, level=lv, beds=int(b), occupancy=int(round(1000 * o)),
                  floor=int(f), nursing_allowed=bool(n), name=nm)
@@ -214,23 +216,24 @@ def _check_margins(name: str, hospitals, tables: PublishedTables) -> None:
 
 
 def read_age_bands(path: Path) -> pd.DataFrame:
-    t = Table(path, ["age_band", "insured", "admission_rate"], optional=["source"])
-    band = t.text("age_band")
-    t.unique(["age_band"], "age band")
-    insured = t.integer("insured", minimum=0)
-    rate = t.number("admission_rate", minimum=0, maximum=5)
-    if int(insured.sum()) <= 0:
-        raise ScenarioError(t.name, None, "insured", "the insured add up to 0")
+    with Table(path, ["age_band", "insured", "admission_rate"], optional=["source"]) as t:
+        band = t.text("age_band")
+        t.unique(["age_band"], "age band")
+        insured = t.integer("insured", minimum=0)
+        rate = t.number("admission_rate", minimum=0, maximum=5)
+        if int(insured.sum()) <= 0:
+            t.add(None, "insured", "the insured add up to 0")
     return pd.DataFrame({"age_band": band, "insured": insured, "admission_rate": rate})
 
 
 def read_heze_counties(path: Path, cfg: HezeBeds, yaml_name: str) -> pd.DataFrame:
-    t = Table(path, ["county", "population", "actual_beds", "occupancy"], optional=["source"])
-    county = t.text("county")
-    t.unique(["county"], "county")
-    pop = t.integer("population", minimum=0)
-    beds = t.integer("actual_beds", minimum=0)
-    occ = t.number("occupancy", minimum=0, maximum=2)
+    with Table(path, ["county", "population", "actual_beds", "occupancy"],
+               optional=["source"]) as t:
+        county = t.text("county")
+        t.unique(["county"], "county")
+        pop = t.integer("population", minimum=0)
+        beds = t.integer("actual_beds", minimum=0)
+        occ = t.number("occupancy", minimum=0, maximum=2)
     known = set(county) | set(cfg.management_areas)
     for area in cfg.outside_allocation:
         if area not in known:

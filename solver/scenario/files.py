@@ -1,150 +1,322 @@
-"""Reading and checking the scenario's CSV and GeoJSON files.
+"""Reading the scenario's tables as bureaus have them, and reporting every problem at once.
 
-Every reader returns plain pandas / shapely objects and raises :class:`ScenarioError` naming the
-file, the 1-based data row (header excluded) and the column for the first problem it finds.
-CSV files are read as text (UTF-8, BOM tolerated) and converted column by column, so that
-``'abc'`` in a count is reported instead of silently becoming NaN.
+A table is a ``.csv`` file (UTF-8 with or without BOM, or GBK/GB18030 as Excel on Chinese
+Windows saves it: detected) or a sheet of an ``.xlsx`` workbook (``规划数据.xlsx#机构名单`` names
+the sheet; without ``#`` the sheet :data:`~dingdian.scenario.aliases.SHEETS` gives for the
+table, or the only sheet). Headings and coded values may be Chinese
+(:mod:`dingdian.scenario.aliases`); the heading row may sit below a title row. Every cell is
+read as text and converted column by column, so ``'abc'`` in a count is reported instead of
+silently becoming NaN.
+
+A :class:`Table` is used as a context manager. Its checks (:meth:`Table.integer`,
+:meth:`Table.choice`, :meth:`Table.flag` …) note every bad cell, not only the first, and the
+``with`` block raises them together as one :class:`~dingdian.errors.ScenarioErrors` when it
+ends. "row N" is the row as Excel shows it: the heading is row 1 (or the row it sits on), the
+first data row 2.
+
+:class:`Collector` gathers the problems of several files, so that ``dingdian validate`` lists
+everything wrong with a scenario in one run.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
-from dingdian.errors import ScenarioError
+from dingdian.errors import ScenarioError, ScenarioErrors
+from dingdian.scenario.aliases import BOOLEANS, SHEETS, VALUES, column_code, value_code
+
+ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 reads GBK and GB2312 too
+HEADER_SEARCH = 10  # rows searched for the heading row (a title may sit above it)
+
+
+def split_sheet(path: str | Path) -> tuple[Path, str | None]:
+    """``规划数据.xlsx#机构名单`` → (the workbook, the sheet), ``边界.gpkg#县区`` → (the
+    GeoPackage, the layer); other paths → (path, None)."""
+    text = str(path)
+    if "#" in text and Path(text.split("#", 1)[0]).suffix.lower() in (".xlsx", ".xlsm", ".gpkg"):
+        file, sheet = text.split("#", 1)
+        return Path(file), sheet.strip() or None
+    return Path(text), None
+
+
+def read_text(path: Path) -> str:
+    """A text file (a CSV, a YAML) as saved on any planner's machine: UTF-8 (BOM or not), else
+    GBK/GB18030 (Excel and Notepad on Chinese Windows); anything else is one
+    :class:`~dingdian.errors.ScenarioError`. A missing file raises ``FileNotFoundError``."""
+    data = path.read_bytes()
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ScenarioError(path.name, None, None,
+                        "cannot decode: not UTF-8 and not GBK/GB18030; save it as UTF-8 "
+                        "(Excel: 'CSV UTF-8', or .xlsx)")
+
+
+def _raw_frame(path: Path, sheet: str | None, key: str | None) -> tuple[pd.DataFrame, str]:
+    """Every cell as text, no heading yet, and the name to report (``file`` or ``file#sheet``)."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises several types
+            raise ScenarioError(path.name, None, None, f"cannot read the workbook: {exc}") from None
+        names = [n for n in wb.sheetnames if n != "说明"]
+        wanted = sheet or (SHEETS.get(key) if key else None)
+        if wanted not in wb.sheetnames:
+            if sheet is None and len(names) == 1:
+                wanted = names[0]
+            else:
+                what = f"no sheet {wanted!r}" if wanted else "several sheets, none named"
+                raise ScenarioError(path.name, None, None,
+                                    f"{what} (sheets: {', '.join(wb.sheetnames)}); name one "
+                                    f"as {path.name}#<sheet>")
+        rows = [["" if v is None else _cell_text(v) for v in row]
+                for row in wb[wanted].iter_rows(values_only=True)]
+        wb.close()
+        width = max((len(r) for r in rows), default=0)
+        frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
+        return frame, f"{path.name}#{wanted}"
+    if suffix == ".xls":
+        raise ScenarioError(path.name, None, None,
+                            "the old .xls format is not read: save it as .xlsx or CSV")
+    text = read_text(path)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
+                            skipinitialspace=True, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ScenarioError(path.name, None, None,
+                            f"cannot parse CSV: {' '.join(str(exc).split())}") from None
+    return frame, path.name
+
+
+def _cell_text(value) -> str:
+    """An Excel cell as the text a CSV would hold (2024.0 → '2024')."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 class Table:
-    """A CSV file read as strings, with typed column accessors that report bad cells."""
+    """A table read as strings, with checked, typed column accessors (see the module docstring).
 
-    def __init__(self, path: Path, columns: Sequence[str], optional: Sequence[str] = ()):
-        self.path = path
-        self.name = path.name
-        try:
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-            )
-        except FileNotFoundError:
-            raise ScenarioError(self.name, None, None, f"file not found: {path}") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ScenarioError(self.name, None, None, f"cannot parse CSV: {exc}") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        for col in columns:
-            if col not in df.columns:
-                raise ScenarioError(
-                    self.name, None, col, f"missing column (columns are: {', '.join(df.columns)})"
-                )
+    ``columns`` are required, ``optional`` ones are added empty when absent; ``key`` is the
+    table's key under ``files:`` (for the default sheet of a workbook). Use it as ``with
+    Table(path, columns) as t:``; the accessors are available inside the block only.
+    """
+
+    def __init__(self, path: str | Path, columns: Sequence[str], optional: Sequence[str] = (),
+                 *, key: str | None = None):
+        self.path, sheet = split_sheet(path)
+        self.name = self.path.name
+        self.problems: list[ScenarioError] = []
+        self._open = False
+        if not self.path.is_file():
+            raise ScenarioError(self.name, None, None, f"file not found: {self.path}")
+        raw, self.name = _raw_frame(self.path, sheet, key)
+        raw = raw.apply(lambda s: s.str.strip())
+        heading = _heading_row(raw, columns)
+        codes = [column_code(h) or h for h in raw.iloc[heading]] if len(raw) else []
+        missing = [c for c in columns if c not in codes]
+        if missing:
+            shown = ", ".join(str(h) for h in raw.iloc[heading]) if len(raw) else "none"
+            raise ScenarioErrors([ScenarioError(self.name, None, c,
+                                                f"missing column (columns are: {shown})")
+                                  for c in missing])
+        seen: dict[str, int] = {}
+        for i, c in enumerate(codes):
+            if c and c in seen:
+                raise ScenarioError(self.name, heading + 1, c,
+                                    f"two columns are {c!r}: {raw.iloc[heading, seen[c]]!r} "
+                                    f"and {raw.iloc[heading, i]!r}")
+            seen[c] = i
+        body = raw.iloc[heading + 1:]
+        body = body[(body != "").any(axis=1)]  # blank lines, and Excel's empty trailing rows
+        df = body.copy()
+        df.columns = codes
+        df = df.loc[:, [c != "" for c in df.columns]]
         for col in optional:
             if col not in df.columns:
                 df[col] = ""
-        self.df = df.apply(lambda s: s.str.strip())
+        for col in VALUES:
+            if col in df.columns:
+                df[col] = df[col].map(lambda v, col=col: value_code(col, v))
+        #: the row of each data line as Excel shows it (1-based, the heading row counted)
+        self.rows = (body.index.to_numpy() + 1).astype(int)
+        self.df = df.reset_index(drop=True)
+        self._bad: dict[str, set[int]] = {}
+
+    # ------------------------------------------------------------------ the block
+    def __enter__(self) -> Table:
+        self._open = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._open = False
+        if exc_type is None and self.problems:
+            raise ScenarioErrors(self.problems)
+        return False
 
     def __len__(self) -> int:
         return len(self.df)
 
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("use the table as `with Table(...) as t:`, so its problems "
+                               "are raised")
+
+    # ------------------------------------------------------------------ problems
     def error(self, index: int, field: str | None, message: str) -> ScenarioError:
-        """An error at positional ``index`` (0-based) of the table, i.e. data row index+1."""
-        return ScenarioError(self.name, int(index) + 1, field, message)
+        """A problem at positional ``index`` (0-based data line), at its Excel row."""
+        return ScenarioError(self.name, int(self.rows[int(index)]), field, message)
 
-    def fail_first(self, mask, field: str, message) -> None:
-        bad = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if len(bad):
-            i = int(bad[0])
-            text = message(self.df[field].iloc[i]) if callable(message) else message
-            raise self.error(i, field, text)
+    def add(self, index: int | None, field: str | None, message: str) -> None:
+        """Note one problem (``index`` None: the table as a whole)."""
+        self._check_open()
+        if index is None:
+            self.problems.append(ScenarioError(self.name, None, field, message))
+            return
+        self.problems.append(self.error(index, field, message))
+        self._bad.setdefault(field or "", set()).add(int(index))
 
+    def flag(self, mask, field: str, message) -> None:
+        """Note every row where ``mask`` holds; ``message`` is a text or a function of the
+        cell's value."""
+        self._check_open()
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            i = int(i)
+            if i in self._bad.get(field, ()):
+                continue  # one problem per cell
+            value = self.df[field].iloc[i] if field in self.df else None
+            self.add(i, field, message(value) if callable(message) else message)
+
+    def bad(self, *fields: str) -> np.ndarray:
+        """Rows with a problem noted in any of ``fields`` (all fields when none given)."""
+        rows = set().union(*(self._bad.get(f, set()) for f in fields)) if fields \
+            else set().union(*self._bad.values()) if self._bad else set()
+        out = np.zeros(len(self.df), dtype=bool)
+        out[list(rows)] = True
+        return out
+
+    # ------------------------------------------------------------------ typed columns
     def text(self, col: str, required: bool = True) -> pd.Series:
+        self._check_open()
         s = self.df[col]
         if required:
-            self.fail_first(s == "", col, "empty value")
+            self.flag(s == "", col, "empty value")
         return s
 
-    def integer(
-        self, col: str, minimum: int | None = None, maximum: int | None = None, blank=None
-    ) -> pd.Series:
-        """Integer column; ``blank`` (if not None) replaces empty cells."""
+    def integer(self, col: str, minimum: int | None = None, maximum: int | None = None,
+                blank=None) -> pd.Series:
+        """Integer column; ``blank`` (if not None) replaces empty cells; bad cells become 0."""
+        self._check_open()
         s = self.df[col]
         if blank is not None:
             s = s.where(s != "", str(blank))
-        num = pd.to_numeric(s, errors="coerce")
+        num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
         ok = num.notna() & np.isfinite(num) & (num == np.round(num))
-        self.fail_first(~ok, col, lambda v: f"{v!r} is not an integer")
-        num = num.astype(np.int64)
+        self.flag(~ok, col, lambda v: f"{v!r} is not an integer")
+        num = num.where(ok, 0).astype(np.int64)
         if minimum is not None:
-            self.fail_first(num < minimum, col, lambda v: f"{v} is below {minimum}")
+            self.flag(ok & (num < minimum), col, lambda v: f"{v} is below {minimum}")
         if maximum is not None:
-            self.fail_first(num > maximum, col, lambda v: f"{v} is above {maximum}")
+            self.flag(ok & (num > maximum), col, lambda v: f"{v} is above {maximum}")
         return num
 
-    def number(self, col: str, minimum: float | None = None, maximum: float | None = None):
-        num = pd.to_numeric(self.df[col], errors="coerce")
+    def number(self, col: str, minimum: float | None = None, maximum: float | None = None,
+               percent: bool = False):
+        """Number column; bad cells become 0.0 (and are noted). With ``percent``, a share may be
+        written ``65%`` (read as 0.65)."""
+        self._check_open()
+        text = self.df[col].str.replace(",", "", regex=False)
+        scale = pd.Series(1.0, index=text.index)
+        if percent:
+            pct = text.str.endswith("%")
+            text = text.where(~pct, text.str.rstrip("%"))
+            scale = scale.where(~pct, 0.01)
+        num = pd.to_numeric(text, errors="coerce") * scale
         ok = num.notna() & np.isfinite(num)
-        self.fail_first(~ok, col, lambda v: f"{v!r} is not a number")
+        self.flag(~ok, col, lambda v: f"{v!r} is not a number")
+        num = num.where(ok, 0.0)
         if minimum is not None:
-            self.fail_first(num < minimum, col, lambda v: f"{v} is below {minimum}")
+            self.flag(ok & (num < minimum), col, lambda v: f"{v} is below {minimum}")
         if maximum is not None:
-            self.fail_first(num > maximum, col, lambda v: f"{v} is above {maximum}")
+            self.flag(ok & (num > maximum), col, lambda v: f"{v} is above {maximum}")
         return num.astype(float)
 
     def boolean(self, col: str) -> pd.Series:
-        truth = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+        """Yes/no column: 1/0, true/false, yes/no, 是/否 … (an empty cell is no)."""
+        self._check_open()
         low = self.df[col].str.lower()
-        self.fail_first(~low.isin(truth), col, lambda v: f"{v!r} is not a boolean (use 1 or 0)")
-        return low.map(truth).astype(bool)
+        self.flag(~low.isin(BOOLEANS), col, lambda v: f"{v!r} is not a boolean (use 1 or 0, 是 or 否)")
+        return low.map(BOOLEANS).fillna(False).astype(bool)
 
     def choice(self, col: str, allowed: Iterable[str], what: str,
                blank: bool = False) -> pd.Series:
         """A column of codes from ``allowed``; with ``blank``, an empty cell means none."""
+        self._check_open()
         allowed = list(allowed)
         s = self.df[col]
         empty = "; empty when none" if blank else ""
-        self.fail_first(
-            ~s.isin([*([""] if blank else []), *allowed]), col,
-            lambda v: f"unknown {what} {v!r} (known: {', '.join(allowed)}{empty})"
-        )
+        self.flag(~s.isin([*([""] if blank else []), *allowed]), col,
+                  lambda v: f"unknown {what} {v!r} (known: {', '.join(allowed)}{empty})")
         return s
 
     def unique(self, cols: Sequence[str], what: str) -> None:
-        dup = self.df.duplicated(list(cols), keep="first")
-        if dup.any():
-            i = int(np.flatnonzero(dup.to_numpy())[0])
-            key = ", ".join(self.df[c].iloc[i] for c in cols)
-            first = int(np.flatnonzero((self.df[list(cols)] == self.df[list(cols)].iloc[i]).all(axis=1))[0])
-            raise self.error(i, cols[-1], f"duplicate {what} {key!r} (first at row {first + 1})")
+        """Note every repeated key (the first occurrence stays valid)."""
+        self._check_open()
+        keys = self.df[list(cols)]
+        first_at = {}
+        for i, key in enumerate(map(tuple, keys.to_numpy())):
+            if key in first_at:
+                self.add(i, cols[-1], f"duplicate {what} {', '.join(key)!r} "
+                                      f"(first at row {self.rows[first_at[key]]})")
+            else:
+                first_at[key] = i
 
 
-def read_features(path: Path, properties: Sequence[str]) -> list[tuple[dict, BaseGeometry]]:
-    """GeoJSON features as ``(properties, geometry)``; ``row`` in errors is the feature number."""
-    name = path.name
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(name, None, None, f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(name, None, None, f"cannot parse GeoJSON: {exc}") from None
-    feats = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(feats, list) or not feats:
-        raise ScenarioError(name, None, "features", "expected a FeatureCollection with features")
-    out = []
-    for i, feat in enumerate(feats, start=1):
-        props = feat.get("properties") or {}
-        for p in properties:
-            if p not in props or props[p] is None:
-                raise ScenarioError(name, i, p, "missing property")
+def _heading_row(raw: pd.DataFrame, columns: Sequence[str]) -> int:
+    """The first of the top rows that holds every required column (else the first row)."""
+    best, best_hits = 0, -1
+    for i in range(min(HEADER_SEARCH, len(raw))):
+        codes = {column_code(h) or h for h in raw.iloc[i]}
+        hits = sum(c in codes for c in columns)
+        if hits == len(columns):
+            return i
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best
+
+
+class Collector:
+    """The problems of several steps: each step runs, and its problems are kept, not raised.
+
+    ``collector.run(read, …)`` returns what ``read`` returns, or None when it raised a
+    :class:`~dingdian.errors.ScenarioError` (its problems are kept); :meth:`raise_if_any`
+    raises them all together.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[ScenarioError] = []
+
+    def run(self, step: Callable, *args, **kwargs):
         try:
-            geom = shape(feat["geometry"])
-        except Exception as exc:  # noqa: BLE001 - any malformed geometry
-            raise ScenarioError(name, i, "geometry", f"invalid geometry: {exc}") from None
-        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise ScenarioError(name, i, "geometry", f"expected a polygon, got {geom.geom_type}")
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
-        out.append((props, geom))
-    return out
+            return step(*args, **kwargs)
+        except ScenarioError as exc:
+            self.add(exc)
+            return None
+
+    def add(self, exc: ScenarioError) -> None:
+        self.problems.extend(getattr(exc, "problems", None) or [exc])
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ScenarioErrors(self.problems)

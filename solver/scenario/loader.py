@@ -56,42 +56,33 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry.base import BaseGeometry
 
-from dingdian.errors import ScenarioError
-from dingdian.geometry import check_crs, lonlat_to_xy, project
+from dingdian.errors import ScenarioError, ScenarioErrors
+from dingdian.geometry import check_crs, project
 from dingdian.models.data import KINDS, SiteProblem
-from dingdian.scenario.allocation import facility_columns, prepare
+from dingdian.scenario.aliases import COLUMNS, column_code
+from dingdian.scenario.allocation import prepare
 from dingdian.scenario.cells import UrbanArea, assign_population, build_cells, facility_cells
-from dingdian.scenario.files import Table, read_features
+from dingdian.scenario.consistency import (
+    existing_counts,
+    overlapping_counties,
+    quotas_complete,
+    street_labels,
+    streets_within_county,
+)
+from dingdian.scenario.facilities import read_facilities
+from dingdian.scenario.files import Collector, Table, split_sheet
+from dingdian.scenario.outlines import read_features
 from dingdian.scenario.problem import compile_problem, coverage
 from dingdian.scenario.schema import (
-    CATEGORIES,
-    EXEMPT_RULES,
-    PRIORITY_CLASSES,
     ScenarioConfig,
 )
 from dingdian.scenario.streets import derive_street_quotas
 from dingdian.scenario.variants import Resolved, apply_overrides, resolve_config
 
-FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
-                    "status", "score", "available_from", "protected"]
-RULE_COLUMNS = ["exempt", "priority", "moves_from"]
-STATUSES = ("existing", "applicant")
 FUND_COLUMNS = ["year", "balance_last_year", "balance_projected", "months_payable",
                 "months_required", "warning_letter"]
-#: categories each priority class may have (二(二))
-PRIORITY_CATEGORIES = {
-    "community_health": ("community_health_centre", "community_health_station"),
-    "integrated_village_clinic": ("village_clinic",),
-    "university_clinic": ("institution_clinic",),
-    "elderly_care_clinic": ("institution_clinic",),
-}
-#: the exemptions of 二(三)2 and 二(三)3 are for medical institutions (clinic kind) only
-EXEMPT_CLINIC_ONLY = ("key_project", "public_health")
-
-
 @dataclass(frozen=True, eq=False)
 class Scenario:
     """A loaded, validated scenario (see the module docstring for the tables' columns).
@@ -132,70 +123,93 @@ class Scenario:
 
 
 def scenario_files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
-    """The paths of ``files:`` by key (None when optional and absent); a missing file raises."""
+    """The paths of ``files:`` by key (None when optional and absent; a workbook's sheet stays
+    in the path, ``规划数据.xlsx#机构名单``); every missing file is reported together."""
     base = res.root
     out: dict[str, Path | None] = {}
+    missing = []
     for key, value in cfg.files.model_dump().items():
         if value is None:
             out[key] = None
             continue
         p = base / value
-        if not p.is_file():
+        if not split_sheet(p)[0].is_file():
             name = res.file_of(("files", key)).name
-            raise ScenarioError(name, None, f"files.{key}", f"file not found: {p}")
+            missing.append(ScenarioError(name, None, f"files.{key}", f"file not found: {p}"))
         out[key] = p
+    if missing:
+        raise ScenarioErrors(missing)
     return out
 
 
 def read_counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
-    """The county outlines of a GeoJSON file by the name in property ``prop`` (WGS84)."""
+    """The county outlines (WGS84) by the name in property ``prop``."""
     out: dict[str, BaseGeometry] = {}
-    for i, (props, geom) in enumerate(read_features(path, [prop]), start=1):
+    bad = []
+    file, layer = split_sheet(path)
+    for i, (props, geom) in enumerate(read_features(file, [prop], layer=layer), start=1):
         name = str(props[prop]).strip()
         if not name or name in out:
-            raise ScenarioError(path.name, i, prop, f"empty or duplicate county name {name!r}")
+            bad.append(ScenarioError(path.name, i, prop, f"empty or duplicate county name {name!r}"))
         out[name] = geom
+    if bad:
+        raise ScenarioErrors(bad)
     return out
 
 
 def _census(path: Path, counties) -> pd.DataFrame:
-    t = Table(path, ["county", "population", "urban_share"], optional=["source"])
-    t.choice("county", counties, "county")
-    t.unique(["county"], "county")
-    df = pd.DataFrame({"county": t.df["county"], "population": t.integer("population", 0),
-                       "urban_share": t.number("urban_share", 0.0, 1.0),
-                       "source": t.df["source"]})
-    missing = [c for c in counties if c not in set(df["county"])]
-    if missing:
-        raise ScenarioError(path.name, None, "county", f"no census row for {missing[0]}")
+    with Table(path, ["county", "population", "urban_share"], optional=["source"],
+               key="census") as t:
+        t.choice("county", counties, "county")
+        t.unique(["county"], "county")
+        df = pd.DataFrame({"county": t.df["county"], "population": t.integer("population", 0),
+                           "urban_share": t.number("urban_share", 0.0, 1.0, percent=True),
+                           "source": t.df["source"]})
+        for c in counties:
+            if c not in set(df["county"]):
+                t.add(None, "county", f"no census row for {c}")
     return df
 
 
 def _urban_areas(path: Path, counties, crs: str) -> list[UrbanArea]:
     out = []
-    for i, (props, geom) in enumerate(read_features(path, ["county", "street", "name"]), start=1):
+    bad = []
+    file, layer = split_sheet(path)
+    features = read_features(file, [], layer=layer)
+    for i, (props, geom) in enumerate(features, start=1):
+        props = {column_code(k) or k: v for k, v in props.items()}  # 县区, 街道, 名称 too
+        gone = [k for k in ("county", "name") if props.get(k) is None]  # street may be empty
+        if gone:
+            bad += [ScenarioError(path.name, i, k, f"missing property (name it {k} or "
+                                  f"{COLUMNS[k][0]})") for k in gone]
+            continue
         county = str(props["county"]).strip()
         if county not in counties:
-            raise ScenarioError(path.name, i, "county", f"unknown county {county!r}")
-        out.append(UrbanArea(county=county, street=str(props["street"]).strip(),
-                             name=str(props["name"]), geom=project(geom, crs)))
+            bad.append(ScenarioError(path.name, i, "county", f"unknown county {county!r}"))
+            continue
+        street = "" if props.get("street") is None else str(props["street"]).strip()
+        out.append(UrbanArea(county=county, street=street, name=str(props["name"]),
+                             geom=project(geom, crs)))
+    if bad:
+        raise ScenarioErrors(bad)
     return out
 
 
 def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
-    t = Table(path, ["county", "kind"])
-    t.choice("county", counties, "county")
-    t.choice("kind", KINDS, "kind")
-    t.unique(["county", "kind"], "county and kind")
-    df = t.df[["county", "kind"]].copy()
-    year_cols = [c for c in t.df.columns if re.fullmatch(r"(existing|target)_\d{4}", c)]
-    if not any(c.startswith("target_") for c in year_cols):
-        raise ScenarioError(path.name, None, "target_YYYY", "no target_<year> column")
-    for col in year_cols:
-        year = int(col[-4:])
-        if col.startswith("target_") and year not in cfg.years:
-            raise ScenarioError(path.name, None, col, f"{year} is not a planning year")
-        df[col] = t.integer(col, 0)
+    with Table(path, ["county", "kind"], key="targets") as t:
+        t.choice("county", counties, "county")
+        t.choice("kind", KINDS, "kind")
+        t.unique(["county", "kind"], "county and kind")
+        df = t.df[["county", "kind"]].copy()
+        year_cols = [c for c in t.df.columns if re.fullmatch(r"(existing|target)_\d{4}", c)]
+        if not any(c.startswith("target_") for c in year_cols):
+            t.add(None, "target_YYYY", "no target_<year> column (e.g. target_2030 or 2030年目标)")
+        for col in year_cols:
+            year = int(col[-4:])
+            if col.startswith("target_") and year not in cfg.years:
+                t.add(None, col, f"{year} is not a planning year")
+            df[col] = t.integer(col, 0)
+        df.attrs["rows"] = tuple(int(r) for r in t.rows)
     return df.reset_index(drop=True)
 
 
@@ -204,135 +218,41 @@ def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> p
     cols = ["county", "kind", "year", "admit", "exit"]
     if streets is not None:
         cols.insert(1, "street")
-    t = Table(path, cols)
-    t.choice("county", counties, "county")
-    if streets is not None:
-        ok = [s in streets.get(c, set()) for c, s in zip(t.df["county"], t.df["street"], strict=True)]
-        t.fail_first(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
-    t.choice("kind", KINDS, "kind")
-    year = t.integer("year")
-    t.fail_first(~year.isin(cfg.years), "year", lambda v: f"{v} is not a planning year")
-    t.unique(cols[: len(cols) - 2], "quota row")
-    area = t.df["street"] if streets is not None else t.df["county"]
-    return pd.DataFrame({"level": level, "county": t.df["county"], "area": area,
-                         "kind": t.df["kind"], "year": year, "admit": t.integer("admit", 0),
-                         "exit": t.integer("exit", 0)})
-
-
-def _facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
-    t = Table(path, FACILITY_COLUMNS[:10], optional=["available_from", "protected"])
-    has_rules = [c for c in RULE_COLUMNS if c in t.df.columns]
-    for col in RULE_COLUMNS:
-        if col not in t.df.columns:
-            t.df[col] = ""
-    ids = t.text("facility_id")
-    t.unique(["facility_id"], "facility_id")
-    kind = t.choice("kind", KINDS, "kind")
-    all_cats = [c for cats in CATEGORIES.values() for c in cats]
-    cat = t.choice("category", all_cats, "category")
-    ok = [c in CATEGORIES[k] for k, c in zip(kind, cat, strict=True)]
-    t.fail_first(~np.array(ok, dtype=bool), "category", lambda v: f"category {v!r} does not match the kind")
-    county = t.choice("county", counties, "county")
-    ok = [s == "" or s in streets.get(c, set()) for c, s in zip(county, t.df["street"], strict=True)]
-    t.fail_first(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
-    lon = t.number("lon", -180, 180)
-    lat = t.number("lat", -90, 90)
-    status = t.choice("status", STATUSES, "status")
-    score = t.integer("score", 0, 100)
-    existing = (status == "existing").to_numpy()
-    avail = t.integer("available_from", blank=0)
-    avail = pd.Series(np.where(avail == 0, np.where(existing, cfg.base_year, cfg.years[0]), avail))
-    t.fail_first(existing & (avail > cfg.base_year), "available_from",
-             lambda v: f"existing facility available from {v}, after the base year {cfg.base_year}")
-    t.fail_first(~existing & ((avail <= cfg.base_year) | (avail > cfg.years[-1])), "available_from",
-             lambda v: f"applicant available from {v}, outside the planning years")
-    protected = t.boolean("protected") | cat.isin(cfg.protected_categories)
-    exempt, priority, moves = _rule_columns(t, cfg, ids, kind, cat, status)
-    allocation = facility_columns(t, kind)  # compliant, speciality (optional)
-    protected = protected | (exempt != "")
-    for name, geom in counties.items():  # point in its county outline
-        m = (county == name).to_numpy()
-        inside = shapely.intersects_xy(geom, lon.to_numpy()[m], lat.to_numpy()[m])
-        if not inside.all():
-            i = int(np.flatnonzero(m)[np.flatnonzero(~inside)[0]])
-            raise t.error(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
-    x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), cfg.crs)
-    frame = pd.DataFrame({
-        "facility_id": ids, "name": t.df["name"], "kind": kind, "category": cat,
-        "county": county, "street": t.df["street"], "lon": lon, "lat": lat, "status": status,
-        "score": score, "available_from": avail.astype(np.int64).to_numpy(),
-        "protected": protected.astype(bool), "x": x, "y": y,
-        **{k: v.to_numpy() for k, v in allocation.items()},
-    }).reset_index(drop=True)
-    if has_rules:  # Heze: which rule exempted each facility, its priority class, its move
-        rules = cfg.rules
-        frame["exempt_rule"] = exempt.map(EXEMPT_RULES).fillna("").to_numpy() \
-            if rules.exempt else ""
-        frame["priority_class"] = priority.map(PRIORITY_CLASSES).fillna("").to_numpy() \
-            if rules.priority else ""
-        frame["moves_from"] = moves.to_numpy() if rules.moves else ""
-        if not rules.exempt:  # switched off: exempt rows are ordinary applicants again
-            frame["protected"] = (t.boolean("protected")
-                                  | cat.isin(cfg.protected_categories)).to_numpy()
+    with Table(path, cols, key="county_quotas" if streets is None else "street_quotas") as t:
+        t.choice("county", counties, "county")
+        if streets is not None:
+            ok = [s in streets.get(c, set())
+                  for c, s in zip(t.df["county"], t.df["street"], strict=True)]
+            t.flag(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
+        t.choice("kind", KINDS, "kind")
+        year = t.integer("year")
+        t.flag(~t.bad("year") & ~year.isin(cfg.years), "year",
+               lambda v: f"{v} is not a planning year")
+        t.unique(cols[: len(cols) - 2], "quota row")
+        area = t.df["street"] if streets is not None else t.df["county"]
+        frame = pd.DataFrame({"level": level, "county": t.df["county"], "area": area,
+                              "kind": t.df["kind"], "year": year,
+                              "admit": t.integer("admit", 0), "exit": t.integer("exit", 0)})
+    frame.attrs["rows"] = tuple(int(r) for r in t.rows)
+    frame.attrs["file"] = t.name
     return frame
-
-
-def _rule_columns(t: Table, cfg, ids, kind, cat, status):
-    """The optional ``exempt``, ``priority`` and ``moves_from`` columns, checked (codes)."""
-    exempt = t.choice("exempt", EXEMPT_RULES, "exemption code", blank=True)
-    t.fail_first(exempt.isin(EXEMPT_CLINIC_ONLY) & (kind != "clinic"), "exempt",
-                 lambda v: f"{v!r} exempts medical institutions only (kind clinic), "
-                           "not pharmacies")
-    priority = t.choice("priority", PRIORITY_CLASSES, "priority class", blank=True)
-    t.fail_first((priority != "") & (kind != "clinic"), "priority",
-                 lambda v: f"priority class {v!r} is for clinics (门诊定点医疗机构) only")
-    ok = [p == "" or c in PRIORITY_CATEGORIES[p] for p, c in zip(priority, cat, strict=True)]
-    t.fail_first(~np.array(ok, dtype=bool), "priority",
-                 lambda v: f"priority class {v!r} does not match the category "
-                           f"(allowed: {', '.join(PRIORITY_CATEGORIES[v])})")
-    moves = t.df["moves_from"]
-    row_of = {fid: i for i, fid in enumerate(ids)}
-    for i, old in enumerate(moves):
-        if not old:
-            continue
-        j = row_of.get(old)
-        why = None
-        if status.iloc[i] != "applicant":
-            why = "only an applicant row (the new address) can move from a facility"
-        elif j is None:
-            why = f"unknown facility {old!r}"
-        elif j == i:
-            why = "a facility cannot move from itself"
-        elif status.iloc[j] != "existing":
-            why = f"{old!r} is not an existing designated facility"
-        elif kind.iloc[j] != kind.iloc[i]:
-            why = f"{old!r} is a {kind.iloc[j]}, this row a {kind.iloc[i]}"
-        elif exempt.iloc[i]:
-            why = "a move is subject to the plan: the new address cannot be exempt"
-        elif exempt.iloc[j] or cat.iloc[j] in cfg.protected_categories \
-                or t.boolean("protected").iloc[j]:
-            why = f"{old!r} is protected (never exits), so it cannot move"
-        if why:
-            raise t.error(i, "moves_from", why)
-    dup = moves.ne("") & moves.duplicated(keep="first")
-    t.fail_first(dup, "moves_from", lambda v: f"a second move from {v!r}")
-    return exempt, priority, moves
 
 
 def _fund(path: Path, cfg) -> pd.DataFrame:
     """The fund-risk gate (二(三)1) per planning year: ``year, open, reasons`` (+ the figures)."""
-    t = Table(path, FUND_COLUMNS, optional=["source"])
-    year = t.integer("year")
-    t.fail_first(~year.isin(cfg.years), "year", lambda v: f"{v} is not a planning year")
-    t.unique(["year"], "year")
-    missing = [y for y in cfg.years if y not in set(year)]
-    if missing:
-        raise ScenarioError(path.name, None, "year", f"no row for the planning year {missing[0]}")
-    last = t.number("balance_last_year")
-    projected = t.number("balance_projected")
-    months = t.number("months_payable", 0.0)
-    required = t.number("months_required", 0.0)
-    letter = t.boolean("warning_letter")
+    with Table(path, FUND_COLUMNS, optional=["source"], key="fund") as t:
+        year = t.integer("year")
+        t.flag(~t.bad("year") & ~year.isin(cfg.years), "year",
+               lambda v: f"{v} is not a planning year")
+        t.unique(["year"], "year")
+        for y in cfg.years:
+            if y not in set(year):
+                t.add(None, "year", f"no row for the planning year {y}")
+        last = t.number("balance_last_year")
+        projected = t.number("balance_projected")
+        months = t.number("months_payable", 0.0)
+        required = t.number("months_required", 0.0)
+        letter = t.boolean("warning_letter")
     reasons = []
     for i in range(len(t)):
         why = []
@@ -355,16 +275,18 @@ def _fund(path: Path, cfg) -> pd.DataFrame:
     return frame.sort_values("year").reset_index(drop=True)
 
 
-def _warnings(facilities: pd.DataFrame, targets: pd.DataFrame, base_year: int) -> list[str]:
-    col = f"existing_{base_year}"
-    if col not in targets:
-        return []
-    have = facilities[facilities["status"] == "existing"].groupby(["county", "kind"]).size()
-    out = []
-    for r in targets.itertuples(index=False):
-        n = int(have.get((r.county, r.kind), 0))
-        if n != int(getattr(r, col)):
-            out.append(f"{r.county} {r.kind}: {n} existing facilities, targets say {getattr(r, col)}")
+def _across_files(cfg, files, counties_xy, urban, targets, county_q, street_q, facilities):
+    """The checks across files (:mod:`dingdian.scenario.consistency`) whose files were read."""
+    out = overlapping_counties(counties_xy, split_sheet(files["counties"])[0].name)
+    if targets is not None and county_q is not None:
+        out += quotas_complete(targets, county_q, cfg.years, county_q.attrs["file"])
+    if targets is not None and facilities is not None:
+        out += existing_counts(targets, facilities, cfg.base_year,
+                               split_sheet(files["targets"])[0].name, facilities.attrs["file"])
+    if county_q is not None and street_q is not None:
+        out += streets_within_county(county_q, street_q, street_q.attrs["file"])
+    if facilities is not None and urban is not None:
+        out += street_labels(facilities, urban, facilities.attrs["file"])
     return out
 
 
@@ -380,35 +302,45 @@ def load_scenario(path: str | Path) -> Scenario:
         check_crs(cfg.crs)
     except Exception as exc:  # noqa: BLE001 - pyproj raises several types
         raise ScenarioError(res.file_of(("crs",)).name, None, "crs", str(exc)) from None
+    found = Collector()  # every problem of every file, raised together
     files = scenario_files(cfg, res)
     counties = read_counties(files["counties"], cfg.grid.county_property)
     for i, c in enumerate(cfg.grid.rural_pharmacy_exempt):
         if c not in counties:
-            raise ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,
-                                f"grid.rural_pharmacy_exempt.{i}", f"unknown county {c!r}")
+            found.add(ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,
+                                    f"grid.rural_pharmacy_exempt.{i}", f"unknown county {c!r}"))
     for i, c in enumerate(cfg.rules.ethnic_counties):
         if c not in counties:
-            raise res.error(("rules", "ethnic_counties"), f"rules.ethnic_counties[{i}]",
-                            f"unknown county {c!r}")
-    census = _census(files["census"], counties)
-    urban = _urban_areas(files["urban_areas"], counties, cfg.crs)
-    streets: dict[str, set[str]] = {}
-    for a in urban:
-        if a.street:
-            streets.setdefault(a.county, set()).add(a.street)
-    targets = _targets(files["targets"], counties, cfg)
-    quotas = _quotas(files["county_quotas"], counties, cfg, None)
-    if files["street_quotas"] is not None:
-        quotas = pd.concat([quotas, _quotas(files["street_quotas"], counties, cfg, streets)],
-                           ignore_index=True)
-    if cfg.overrides:  # before the facilities: a bad key fails fast
+            found.add(res.error(("rules", "ethnic_counties"), f"rules.ethnic_counties[{i}]",
+                                f"unknown county {c!r}"))
+    census = found.run(_census, files["census"], counties)
+    urban = found.run(_urban_areas, files["urban_areas"], counties, cfg.crs)
+    streets: dict[str, set[str]] | None = None  # not known: street labels are not checked
+    if urban is not None:
+        streets = {}
+        for a in urban:
+            if a.street:
+                streets.setdefault(a.county, set()).add(a.street)
+    targets = found.run(_targets, files["targets"], counties, cfg)
+    county_q = found.run(_quotas, files["county_quotas"], counties, cfg, None)
+    street_q = None
+    if files["street_quotas"] is not None and streets is not None:
+        street_q = found.run(_quotas, files["street_quotas"], counties, cfg, streets)
+    facilities = found.run(read_facilities, files["facilities"], cfg, counties, streets)
+    gate = found.run(_fund, files["fund"], cfg) if files.get("fund") is not None else None
+    counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
+    for problem in _across_files(cfg, files, counties_xy, urban, targets, county_q, street_q,
+                                 facilities):
+        found.add(problem)
+    found.raise_if_any()
+    quotas = pd.concat([county_q, street_q], ignore_index=True) if street_q is not None \
+        else county_q
+    if cfg.overrides:  # before the facilities' overrides: a bad key fails fast
         targets, quotas, _ = apply_overrides(cfg.overrides, res, targets=targets, quotas=quotas,
                                              files=files)
-    facilities = _facilities(files["facilities"], cfg, counties, streets)
     if cfg.overrides.facilities:
         _, _, facilities = apply_overrides(cfg.overrides, res, facilities=facilities, files=files)
 
-    counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
     grid = cfg.grid
     cells = build_cells(counties_xy, urban, grid.urban_radius_m, grid.rural_radius_m, cfg.crs,
                         prefix=cfg.name[:1].upper())
@@ -423,14 +355,12 @@ def load_scenario(path: str | Path) -> Scenario:
     cells["population"] = pop
     cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
     cells.attrs["origin"] = origin
-    gate = _fund(files["fund"], cfg) if files.get("fund") is not None else None
     quotas, split = derive_street_quotas(cfg.rules, quotas, cells, urban, res.error,
                                          len(cfg.overrides.street_quotas))
     allocation = prepare(cfg, res.file_of(("allocation",)).name, facilities, cells, targets,
                          quotas)
     problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
                               gate=gate if cfg.rules.fund_gate else None, allocation=allocation)
-    warnings += _warnings(facilities, targets, cfg.base_year)
     return Scenario(path=res.anchor, config=cfg, facilities=facilities, cells=cells,
                     reach=reach, counties=counties, quotas=quotas, targets=targets,
                     problem=problem, urban_areas=tuple(urban), census=census,

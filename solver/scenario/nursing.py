@@ -25,9 +25,10 @@ import shapely
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from dingdian.coords import to_wgs84
 from dingdian.errors import ScenarioError
 from dingdian.geometry import lonlat_to_xy
-from dingdian.scenario.files import Table
+from dingdian.scenario.files import Table, read_text
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 CATEGORIES = ("community_health_centre", "village_care", "elderly_care")
@@ -76,7 +77,7 @@ class NursingConfig(BaseModel):
 def read_nursing_config(path: Path) -> NursingConfig:
     """Parse and validate the nursing YAML; every problem is one :class:`ScenarioError`."""
     try:
-        data = yaml.safe_load(text := path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text := read_text(path))
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(path.name, None, None, f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict):
@@ -97,24 +98,28 @@ def read_nursing_config(path: Path) -> NursingConfig:
 def _one_row_per_county(t: Table, counties) -> None:
     t.choice("county", list(counties), "county")
     t.unique(["county"], "county")
-    missing = [c for c in counties if c not in set(t.df["county"])]
-    if missing:
-        raise ScenarioError(t.name, None, "county", f"no row for {missing[0]}")
+    for c in counties:
+        if c not in set(t.df["county"]):
+            t.add(None, "county", f"no row for {c}")
 
 
-def read_candidates(path: Path, outlines, crs: str) -> pd.DataFrame:
-    t = Table(path, ["site_id", "name", "category", "county", "lon", "lat"], optional=["source"])
-    t.text("site_id")
-    t.unique(["site_id"], "site_id")
-    t.choice("category", CATEGORIES, "category")
-    county = t.choice("county", outlines, "county")
-    lon, lat = t.number("lon", -180, 180), t.number("lat", -90, 90)
-    for name, geom in outlines.items():  # each point in its county's outline
-        m = (county == name).to_numpy()
-        inside = shapely.intersects_xy(geom, lon.to_numpy()[m], lat.to_numpy()[m])
-        if not inside.all():
-            i = int(np.flatnonzero(m)[np.flatnonzero(~inside)[0]])
-            raise t.error(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
+def read_candidates(path: Path, outlines, crs: str, datum: str = "wgs84") -> pd.DataFrame:
+    with Table(path, ["site_id", "name", "category", "county", "lon", "lat"],
+               optional=["source"]) as t:
+        t.text("site_id")
+        t.unique(["site_id"], "site_id")
+        t.choice("category", CATEGORIES, "category")
+        county = t.choice("county", outlines, "county")
+        lon, lat = t.number("lon", -180, 180), t.number("lat", -90, 90)
+        if datum != "wgs84":
+            x, y = to_wgs84(lon.to_numpy(), lat.to_numpy(), datum)
+            lon, lat = pd.Series(x, index=lon.index), pd.Series(y, index=lat.index)
+        checked = ~t.bad("county", "lon", "lat")
+        for name, geom in outlines.items():  # each point in its county's outline
+            idx = np.flatnonzero((county == name).to_numpy() & checked)
+            inside = shapely.intersects_xy(geom, lon.to_numpy()[idx], lat.to_numpy()[idx])
+            for i in idx[~inside]:
+                t.add(int(i), "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {name}")
     x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), crs)
     return pd.DataFrame({"site_id": t.df["site_id"], "name": t.df["name"],
                          "category": t.df["category"], "county": county, "lon": lon,
@@ -124,34 +129,39 @@ def read_candidates(path: Path, outlines, crs: str) -> pd.DataFrame:
 def _optional_share(t: Table, col: str, blank_ok) -> pd.Series:
     """A 0–1 share column where blanks are allowed on the rows ``blank_ok`` (NaN there)."""
     txt = t.df[col]
-    t.fail_first((txt == "") & ~blank_ok, col, "empty value")
+    t.flag((txt == "") & ~blank_ok, col, "empty value")
     num = pd.to_numeric(txt.where(txt != "", "nan"), errors="coerce")
-    t.fail_first((txt != "") & ~num.between(0.0, 1.0), col,
+    t.flag((txt != "") & ~num.between(0.0, 1.0), col,
                  lambda v: f"{v!r} is not a share between 0 and 1")
     return num
 
 
 def read_elderly(path: Path, census: pd.DataFrame, default_rate: float) -> pd.DataFrame:
     """``county, elderly, rate`` per county (see the module docstring)."""
-    t = Table(path, ["county", "population_60plus", "share_60plus"],
-              optional=["severe_disability_rate", "source"])
-    _one_row_per_county(t, list(census["county"]))
-    pop = t.integer("population_60plus", blank=-1)
-    t.fail_first((pop < 0) & (t.df["population_60plus"] != ""), "population_60plus",
-                 lambda v: f"{v} is below 0")
-    share = _optional_share(t, "share_60plus", (pop >= 0).to_numpy())
-    rate = _optional_share(t, "severe_disability_rate", np.ones(len(t), dtype=bool))
-    total = t.df["county"].map(dict(zip(census["county"], census["population"], strict=True)))
-    elderly = np.where(pop >= 0, pop, np.floor(total * share.fillna(0) + 0.5)).astype(np.int64)
-    t.fail_first(elderly > total, "population_60plus", lambda v: f"{v} exceeds the census population")
+    with Table(path, ["county", "population_60plus", "share_60plus"],
+               optional=["severe_disability_rate", "source"]) as t:
+        _one_row_per_county(t, list(census["county"]))
+        pop = t.integer("population_60plus", blank=-1)
+        t.flag((pop < 0) & (t.df["population_60plus"] != ""), "population_60plus",
+               lambda v: f"{v} is below 0")
+        share = _optional_share(t, "share_60plus", (pop >= 0).to_numpy())
+        rate = _optional_share(t, "severe_disability_rate", np.ones(len(t), dtype=bool))
+        total = t.df["county"].map(dict(zip(census["county"], census["population"],
+                                            strict=True))).fillna(0)
+        elderly = np.where(pop >= 0, pop,
+                           np.floor(total * share.fillna(0) + 0.5)).astype(np.int64)
+        t.flag(elderly > total, "population_60plus",
+               lambda v: f"{v} exceeds the census population")
     return pd.DataFrame({"county": t.df["county"], "elderly": elderly,
                          "rate": rate.fillna(default_rate).to_numpy()})
 
 
 def read_beds(path: Path, counties) -> pd.DataFrame:
-    t = Table(path, ["county", "existing_beds", "occupancy"],
-              optional=["hospital_surplus_beds", "source"])
-    _one_row_per_county(t, counties)
-    return pd.DataFrame({"county": t.df["county"], "existing_beds": t.integer("existing_beds", 0),
-                         "occupancy": t.number("occupancy", 0.0, 1.0),
-                         "surplus": t.integer("hospital_surplus_beds", 0, blank=0)})
+    with Table(path, ["county", "existing_beds", "occupancy"],
+               optional=["hospital_surplus_beds", "source"]) as t:
+        _one_row_per_county(t, counties)
+        frame = pd.DataFrame({"county": t.df["county"],
+                              "existing_beds": t.integer("existing_beds", 0),
+                              "occupancy": t.number("occupancy", 0.0, 1.0),
+                              "surplus": t.integer("hospital_surplus_beds", 0, blank=0)})
+    return frame

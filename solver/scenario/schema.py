@@ -22,9 +22,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from dingdian.errors import ScenarioError
+from dingdian.errors import ScenarioError, ScenarioErrors
 from dingdian.models.data import Options, Weights
 from dingdian.scenario.allocation import AllocationConfig
+from dingdian.scenario.files import read_text
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -247,6 +248,9 @@ class ScenarioConfig(BaseModel):
     description: str = ""
     synthetic: str | None = None
     crs: str
+    #: the datum of the facilities' lon/lat (and the nursing candidates'): wgs84 (GPS, 天地图),
+    #: gcj02 (高德, 腾讯) or bd09 (百度); converted to WGS-84 on load (dingdian.coords)
+    coordinates: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
     base_year: int
     years: tuple[int, ...] = Field(min_length=1)
     files: FilesConfig
@@ -319,7 +323,7 @@ def read_yaml(path: Path) -> tuple[dict, str]:
     """The top-level mapping of a scenario YAML file and its text; problems → ScenarioError."""
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise ScenarioError(name, None, None, f"file not found: {path}") from None
     except OSError as exc:
@@ -336,7 +340,7 @@ def read_yaml(path: Path) -> tuple[dict, str]:
 
 
 def validate_config(data: dict, locate: Callable[[tuple], tuple[str, str]]) -> ScenarioConfig:
-    """Validate a (resolved) scenario mapping; the first problem becomes one ScenarioError.
+    """Validate a (resolved) scenario mapping; every problem is listed (ScenarioErrors).
 
     ``locate(loc)`` gives the name and text of the file that wrote the key at ``loc``, so a
     variant's error names the variant or its base, with the line of the key in that file.
@@ -344,18 +348,17 @@ def validate_config(data: dict, locate: Callable[[tuple], tuple[str, str]]) -> S
     try:
         return ScenarioConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        msg = err.get("msg", "invalid value")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown key"
-        elif err.get("type") == "missing":
-            msg = "required key is missing"
-        name, text = locate(loc)
-        line = _yaml_line(text, loc)
-        if line is not None:
-            msg += f" (line {line})"
-        more = len(exc.errors()) - 1
-        if more:
-            msg += f"; {more} more error(s)"
-        raise ScenarioError(name, None, field_name(loc), msg) from None
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            msg = err.get("msg", "invalid value")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown key"
+            elif err.get("type") == "missing":
+                msg = "required key is missing"
+            name, text = locate(loc)
+            line = _yaml_line(text, loc)
+            if line is not None:
+                msg += f" (line {line})"
+            problems.append(ScenarioError(name, None, field_name(loc), msg))
+        raise ScenarioErrors(problems) from None
