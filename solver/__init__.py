@@ -40,7 +40,9 @@ The functions:
   row each (sweep.csv);
 * :func:`audit` (source, scenario=) → :class:`~dingdian.check.audit.Audit`: check a published
   or hand-made yearly plan against its own targets, without solving;
-* :func:`report` (out_dir, scenario=) → the written paths: report.xlsx, report.html and maps.
+* :func:`report` (out_dir, scenario=) → the written paths: report.xlsx, report.html and maps;
+* :func:`init` (folder, city=, counties=) → the written paths: a new scenario's commented
+  scenario.yaml, 规划数据.xlsx and CSV templates for a city's own data (``dingdian init``).
 
 Errors, each one line naming what to fix: :class:`ScenarioError` (bad input: file, row and
 field), :class:`SolverFailed`, :class:`PlannerFailed`, :class:`OptionError`,
@@ -74,6 +76,7 @@ _API = {
     "compare": "dingdian.pipeline.tools",
     "audit": "dingdian.pipeline.tools",
     "report": "dingdian.pipeline.tools",
+    "init": "dingdian.scenario.templates",
     "ScenarioError": "dingdian.errors",
     "SolverFailed": "dingdian.errors",
     "PlannerFailed": "dingdian.errors",
@@ -85,7 +88,7 @@ _API = {
 
 __all__ = [  # the names of _API (tests/test_api.py checks that the two agree)
     "load", "solve", "check_inputs", "Plan", "Scenario", "list_scenarios", "show_scenario",
-    "sweep", "compare", "audit", "report",
+    "sweep", "compare", "audit", "report", "init",
     "ScenarioError", "SolverFailed", "PlannerFailed", "OptionError", "EngineError", "NotAPlan",
     "ReportError",
     "__version__",
@@ -101,6 +104,7 @@ if TYPE_CHECKING:  # what the lazy names are, for editors and type checkers
     from dingdian.run.engine import EngineError
     from dingdian.scenario.catalogue import list_scenarios, show_scenario
     from dingdian.scenario.loader import Scenario
+    from dingdian.scenario.templates import init
     from dingdian.write.compare_runs import NotAPlan
     from dingdian.write.report import ReportError
 

@@ -24,10 +24,11 @@ YEARS = [str(y) for y in range(2024, 2031)]
 
 def _cities(tmp_path: Path) -> dict[str, Path]:
     return {"tiny": write_tiny_city(tmp_path / "tiny").parent,
+            "example": ROOT / "scenarios" / "example",
             "zhangye": ROOT / "scenarios" / "zhangye"}
 
 
-@pytest.mark.parametrize("city", ["tiny", "zhangye"])
+@pytest.mark.parametrize("city", ["tiny", "example", "zhangye"])
 def test_bureau_form_gives_the_same_plan(city, tmp_path):
     src = _cities(tmp_path)[city]
     clean_sc = dingdian.load(src)

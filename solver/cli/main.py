@@ -12,6 +12,7 @@ import click
 from dingdian.cli.audit import audit
 from dingdian.cli.common import CONTEXT
 from dingdian.cli.compare import compare
+from dingdian.cli.init import init
 from dingdian.cli.report import report
 from dingdian.cli.scenarios import scenarios
 from dingdian.cli.solve import solve, validate
@@ -30,5 +31,5 @@ def main() -> None:
     """
 
 
-for command in (validate, solve, audit, compare, report, scenarios, sweep):
+for command in (init, validate, solve, audit, compare, report, scenarios, sweep):
     main.add_command(command)

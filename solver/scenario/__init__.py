@@ -5,7 +5,8 @@ the catalogue of scenarios under a folder (:mod:`.catalogue`), the table and out
 (:mod:`.files`), the planning cells (:mod:`.cells`), the allocation-rule inputs
 (:mod:`.allocation`), the street split applied before the solve (:mod:`.streets`), the beds and
 nursing planners' inputs (:mod:`.beds`, :mod:`.nursing`) and the compilation into :class:`dingdian.models.data.SiteProblem`
-(:mod:`.problem`); :func:`dingdian.scenario.loader.load_scenario` ties them together. Every
+(:mod:`.problem`); :func:`dingdian.scenario.loader.load_scenario` ties them together. A new
+scenario's skeleton for a city's own data is written by :mod:`.templates` (``dingdian init``). Every
 problem is one :class:`dingdian.errors.ScenarioError` naming the file, row and field.
 
 May import: :mod:`dingdian.models`, :mod:`dingdian.errors`, :mod:`dingdian.result` and
