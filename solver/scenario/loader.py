@@ -1,25 +1,25 @@
-"""Load and validate a scenario directory (``scenario.yaml`` + CSV + GeoJSON).
+"""Load and validate a scenario: ``scenario.yaml`` and the files it names.
 
 :func:`load_scenario` reads everything, checks it and returns a frozen :class:`Scenario` with
-the tables the CLI and the outputs need and the compiled :class:`dingdian.models.data.SiteProblem`.
-Every problem raises :class:`dingdian.errors.ScenarioError` whose one-line message names the file,
-the 1-based data row (header excluded) and the field, e.g.::
+the tables the outputs need and the compiled :class:`dingdian.models.data.SiteProblem`. Every
+problem of every file is gathered and raised together as
+:class:`dingdian.errors.ScenarioErrors`, one line each naming the file (``file#sheet`` for a
+workbook), the row as Excel shows it and the field, e.g.::
 
-    facilities.csv row 12, field 'lon': point (99.1, 38.2) lies outside 甘州区
+    facilities.csv row 13, field 'lon': point (99.1, 38.2) lies outside 甘州区
 
-Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML):
+Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML). Tables are CSV (UTF-8 or
+GBK) or sheets of an ``.xlsx`` workbook, with English or Chinese headings
+(:mod:`dingdian.scenario.files`, :mod:`dingdian.scenario.aliases`); outlines are GeoJSON,
+Shapefile or GeoPackage in any CRS (:mod:`dingdian.scenario.outlines`):
 
-* ``counties`` — GeoJSON county outlines (WGS84), name in property ``grid.county_property``;
+* ``counties`` — county outlines, the name in property ``grid.county_property``;
 * ``census`` — ``county,population,urban_share[,source]``;
-* ``urban_areas`` — GeoJSON polygons with properties ``county, street, name``;
-* ``facilities`` — ``facility_id,name,kind,category,county,street,lon,lat,status,score
-  [,available_from,protected]``; ``kind`` clinic|pharmacy, ``category`` clinic|village_clinic|
-  community_health_centre (clinics) or chain_pharmacy|single_pharmacy, ``status``
-  existing|applicant, ``score`` 0–100, ``available_from`` the first year an applicant may be
-  admitted (blank: the first planning year; existing: the base year), ``protected`` 1/0, also
-  set for every category in ``protected_categories``;
+* ``urban_areas`` — polygons with properties ``county, name`` and ``street`` (may be empty);
+* ``facilities`` — the facility list (:mod:`dingdian.scenario.facilities`);
 * ``targets`` — ``county,kind,existing_YYYY,target_YYYY…`` (表2/表3);
-* ``county_quotas`` — ``county,kind,year,admit,exit`` (表6/表7);
+* ``county_quotas`` — ``county,kind,year,admit,exit`` (表6/表7), a row for every county, kind and
+  planning year;
 * ``street_quotas`` (optional) — ``county,street,kind,year,admit,exit`` (表8/表9);
 * ``fund`` (optional, the Heze plan's fund-risk gate 二(三)1) — ``year,balance_last_year,
   balance_projected,months_payable,months_required,warning_letter[,source]``, one row per planning
@@ -30,19 +30,13 @@ Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML):
   too few months, a letter); :attr:`Scenario.gate` lists every year, open or not, with the
   failing conditions in words.
 
-Optional facilities.csv columns for the Heze plan's rules (codes in
-:mod:`dingdian.scenario.schema`): ``exempt`` (key_project | public_health | licensed_before_2025:
-exempt from the plan, 二(三)2, 二(三)3 and the closing paragraph; the facility is protected too),
-``priority`` (community_health | integrated_village_clinic | university_clinic |
-elderly_care_clinic: clinics only, 二(二)) and ``moves_from`` (on an applicant row: the id of the
-existing facility of the same kind whose address it takes over, 二(二)). When facilities.csv has
-any of them, :attr:`Scenario.facilities` carries ``exempt_rule``, ``priority_class`` (the rule's
-words, '' when none or when the rule is switched off under ``rules:``) and ``moves_from``.
+The files are then checked against each other (:mod:`dingdian.scenario.consistency`).
 
 A scenario file may be a variant of another (``base:`` plus the keys it changes, and row-level
 ``overrides:`` of targets, quotas and facilities): see :mod:`dingdian.scenario.variants`. The tables are
 read from the base-most scenario's directory (:attr:`Scenario.root`) and the overrides applied
-to them before the problem is compiled.
+to them before the problem is compiled (after the checks across files: a variant's override is
+a deliberate what-if).
 
 Cells and population: :mod:`dingdian.scenario.cells`; coverage and the problem:
 :mod:`dingdian.scenario.problem`.
