@@ -69,7 +69,7 @@ A hint when points look shifted
 A bureau that forgets to say ``coordinates: gcj02`` gives points that are all a few hundred
 metres off, in the same direction. The facilities near a county's border then fall just outside
 it. :func:`datum_hint` looks at the points that lie outside the county they claim: when there
-are at least 3 and at least 80 % of them are within 1.5 km of that county's border (distances in
+are at least 2 and at least 80 % of them are within 1.5 km of that county's border (distances in
 metres in the points' UTM zone), it reads them as GCJ-02 and as BD-09; a datum that puts at
 least 80 % of them inside their county is named (the one putting more inside; on a tie GCJ-02,
 the smaller correction). Otherwise the sentence only asks which datum the points are in.
@@ -101,11 +101,14 @@ CHINA_LAT = (0.8293, 55.8271)
 INVERSE_TOL_DEG = 1e-10  # residual |forward(w) - g| at which the GCJ-02 inverse stops
 INVERSE_MAX_ITER = 30
 
-HINT_MIN_POINTS = 3  # at least this many points outside their county
+HINT_MIN_POINTS = 2  # two points off the same way; one alone is more likely a typo
 HINT_SHARE = 0.8  # ... this share of them near the border, and this share explained
 HINT_NEAR_M = 1500.0  # BD-09 shifts 1.0–1.3 km: a border within this reach
 
-_LABEL = {"gcj02": "GCJ-02 (高德/腾讯 coordinates)", "bd09": "BD-09 (百度 coordinates)"}
+_LABEL = {"gcj02": "GCJ-02 (高德/腾讯 coordinates)", "bd09": "BD-09 (百度 coordinates)",
+          "wgs84": "WGS-84 (GPS, 天地图 coordinates)"}
+#: the other datums to try, in order of preference on a tie, for each declared datum
+_TRY = {"wgs84": ("gcj02", "bd09"), "gcj02": ("bd09", "wgs84"), "bd09": ("gcj02", "wgs84")}
 
 
 # --------------------------------------------------------------------------- transforms
@@ -246,17 +249,20 @@ def _count_inside(lon: np.ndarray, lat: np.ndarray, outlines: Sequence[BaseGeome
                    for x, y, g in zip(lon, lat, outlines, strict=True)))
 
 
-def datum_hint(lon, lat, outlines: Sequence[BaseGeometry], names: Sequence[str]) -> str | None:
+def datum_hint(lon, lat, outlines: Sequence[BaseGeometry], names: Sequence[str],
+               declared: str = "wgs84") -> str | None:
     """One sentence when the points outside their county look like a datum mix-up, else None.
 
-    ``lon``/``lat`` are the points as read (taken as WGS-84), ``outlines`` the lon/lat outline
-    of the county each point claims and ``names`` that county's name (same length). Points that
-    are in fact inside their outline (or have no finite coordinates or no outline) are ignored,
-    so passing all points works too. The rule is in the module docstring.
+    ``lon``/``lat`` are the points as written, in the ``declared`` datum (``coordinates:`` of
+    scenario.yaml), ``outlines`` the lon/lat (WGS-84) outline of the county each point claims
+    and ``names`` that county's name (same length). Points that are in fact inside their
+    outline (or have no finite coordinates or no outline) are ignored, so passing all points
+    works too. The rule is in the module docstring; the datums tried are the other two.
     """
-    lon, lat = (np.atleast_1d(a) for a in _arrays(lon, lat))
-    if not len(lon) == len(lat) == len(outlines) == len(names):
+    raw_lon, raw_lat = (np.atleast_1d(a) for a in _arrays(lon, lat))
+    if not len(raw_lon) == len(raw_lat) == len(outlines) == len(names):
         raise ValueError("datum_hint: lon, lat, outlines and names must have the same length")
+    lon, lat = (np.atleast_1d(a) for a in to_wgs84(raw_lon, raw_lat, declared))
     keep = [i for i in range(len(lon))
             if np.isfinite(lon[i]) and np.isfinite(lat[i]) and outlines[i] is not None
             and not outlines[i].is_empty
@@ -264,13 +270,13 @@ def datum_hint(lon, lat, outlines: Sequence[BaseGeometry], names: Sequence[str])
     n = len(keep)
     if n < HINT_MIN_POINTS:
         return None
-    lon, lat = lon[keep], lat[keep]
     geoms = [outlines[i] for i in keep]
-    near = int((_border_distances(lon, lat, geoms) <= HINT_NEAR_M).sum())
+    near = int((_border_distances(lon[keep], lat[keep], geoms) <= HINT_NEAR_M).sum())
     if near < HINT_SHARE * n:
         return None
-    counts = {d: _count_inside(*to_wgs84(lon, lat, d), geoms) for d in ("gcj02", "bd09")}
-    best = max(counts, key=lambda d: (counts[d], d == "gcj02"))
+    tries = _TRY[declared]
+    counts = {d: _count_inside(*to_wgs84(raw_lon[keep], raw_lat[keep], d), geoms) for d in tries}
+    best = max(tries, key=lambda d: (counts[d], -tries.index(d)))
     counties = Counter(str(names[i]) for i in keep)
     top = [name for name, _ in counties.most_common(2)]
     where = (f" ({'in' if len(counties) <= 2 else 'mostly in'} {'、'.join(top)})"
@@ -281,5 +287,8 @@ def datum_hint(lon, lat, outlines: Sequence[BaseGeometry], names: Sequence[str])
     if counts[best] >= HINT_SHARE * n:
         return (f"{head}; read as {_LABEL[best]} {counts[best]} of them fall inside: "
                 f"set `coordinates: {best}` in scenario.yaml")
-    return (f"{head}: are the coordinates GCJ-02 (高德/腾讯) or BD-09 (百度)? "
-            "Then set `coordinates: gcj02` or `bd09` in scenario.yaml")
+    if declared == "wgs84":
+        return (f"{head}: are the coordinates GCJ-02 (高德/腾讯) or BD-09 (百度)? "
+                "Then set `coordinates: gcj02` or `bd09` in scenario.yaml")
+    return (f"{head}: scenario.yaml says `coordinates: {declared}`; are they in another "
+            "datum (wgs84, gcj02 or bd09)?")

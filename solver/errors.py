@@ -42,6 +42,15 @@ class ScenarioError(Exception):
             where += f", field '{self.field}'"
         return f"{where}: {self.message}"
 
+    @property
+    def problems(self) -> tuple[ScenarioError, ...]:
+        """The single problems this error holds: itself (:class:`ScenarioErrors`: several)."""
+        return (self,)
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per problem (see :meth:`ScenarioErrors.lines`)."""
+        return [str(self)]
+
     def __reduce__(self):  # keep the fields when pickled (multiprocessing backends)
         return (type(self), (self.file, self.row, self.field, self.message))
 
@@ -57,15 +66,19 @@ class ScenarioErrors(ScenarioError):
         flat: list[ScenarioError] = []
         seen: set[str] = set()
         for p in problems:
-            for one in getattr(p, "problems", None) or [p]:
+            for one in p.problems:
                 if str(one) not in seen:  # a file read twice (a shared census) says it once
                     seen.add(str(one))
                     flat.append(one)
         if not flat:
             raise ValueError("ScenarioErrors needs at least one problem")
-        self.problems = tuple(flat)
+        self._problems = tuple(flat)
         first = flat[0]
         super().__init__(first.file, first.row, first.field, first.message)
+
+    @property
+    def problems(self) -> tuple[ScenarioError, ...]:
+        return self._problems
 
     def __str__(self) -> str:
         first = ScenarioError.__str__(self)
@@ -79,7 +92,7 @@ class ScenarioErrors(ScenarioError):
         return shown + ([f"… and {rest} more problem{'s' * (rest > 1)}"] if rest else [])
 
     def __reduce__(self):
-        return (type(self), (self.problems,))
+        return (type(self), (self._problems,))
 
 
 class SolverFailed(RuntimeError):

@@ -242,12 +242,27 @@ def test_no_hint_for_points_far_away():
     assert _hint(lon + far, lat) is None
 
 
-def test_no_hint_for_fewer_than_three():
+def test_no_hint_for_a_single_point():
+    """One point outside is more likely a typo than a datum: no hint; two are enough."""
     lon, lat = _outside(*wgs84_to_gcj02(*_near_border()))
-    assert _hint(lon[:2], lat[:2]) is None
+    assert _hint(lon[:1], lat[:1]) is None
     assert _hint([], []) is None
+    assert "coordinates: gcj02" in _hint(lon[:2], lat[:2])
 
 
 def test_hint_lengths_must_agree():
     with pytest.raises(ValueError, match="same length"):
         datum_hint([115.1, 115.2], [35.0, 35.0], [COUNTY], ["测试县"])
+
+
+def test_hint_when_the_declared_datum_is_wrong():
+    """scenario.yaml says gcj02 but the points are 百度's BD-09: read as declared, the points
+    near the east border fall outside; read as BD-09 they are inside, and the hint says so."""
+    county = shapely.box(114.95, 34.95, 115.05, 35.05)
+    lon = np.full(5, 115.045)
+    lat = np.linspace(34.96, 35.04, 5)
+    bd_lon, bd_lat = wgs84_to_bd09(lon, lat)
+    hint = datum_hint(bd_lon, bd_lat, [county] * 5, ["测试县"] * 5, declared="gcj02")
+    assert hint is not None and "set `coordinates: bd09`" in hint, hint
+    gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
+    assert datum_hint(gcj_lon, gcj_lat, [county] * 5, ["测试县"] * 5, declared="gcj02") is None

@@ -53,8 +53,8 @@ def test_bureau_form_gives_the_same_plan(city, tmp_path):
 def test_a_datum_mix_up_is_named(tmp_path):
     """The bureau's GCJ-02 points read as WGS-84 (``coordinates:`` left at wgs84): 高德's
     offset here is about 500 m east, so facilities standing within 150 m of the county's east
-    border seem to lie outside it. Each is a problem of its row, and the last line names the
-    likely cause and the fix."""
+    border seem to lie outside it. Each is a problem of its row, and the first line (the
+    table's own) names the likely cause and the fix."""
     src = write_tiny_city(tmp_path / "edge", shift_m=(1850, 0)).parent
     assert len(dingdian.load(src).facilities) == 6  # clean: every point inside
     path = bureau_form(src, tmp_path / "bureau")
@@ -66,4 +66,4 @@ def test_a_datum_mix_up_is_named(tmp_path):
     outside = [line for line in lines if "lies outside 甲县" in line]
     assert len(outside) == 6 and all(line.startswith("规划数据.xlsx#机构名单 row ") for line in outside)
     assert outside[0].startswith("规划数据.xlsx#机构名单 row 3, field 'lon'")  # a title row above
-    assert "GCJ-02" in lines[-1] and "coordinates: gcj02" in lines[-1], lines[-1]
+    assert "GCJ-02" in lines[0] and "coordinates: gcj02" in lines[0], lines[0]

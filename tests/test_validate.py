@@ -59,9 +59,10 @@ def test_every_problem_of_every_file_at_once(city):
     assert errors(r) == [
         "census.csv row 2, field 'urban_share': 1.5 is above 1.0",
         "targets.csv row 2, field 'target_2028': -2 is below 0",
-        "facilities.csv row 5, field 'kind': unknown kind 'hospital' (known: clinic, pharmacy)",
         "facilities.csv row 3, field 'county': unknown county '乙县' (known: 甲县)",
-        "facilities.csv row 4, field 'score': 'sixty' is not an integer",
+        "facilities.csv row 4, field 'score': 'sixty' is not a number",
+        "facilities.csv row 5, field 'kind': unknown kind 'hospital' (known: clinic 诊所, "
+        "pharmacy 药店)",
     ]
 
 
@@ -227,3 +228,54 @@ def test_validate_lists_beds_and_nursing_problems_with_the_site_files(tmp_path):
     got = errors(r)
     assert any(x.startswith("hospitals.csv row 2, field 'beds': -3 is below 1") for x in got), got
     assert any(x == "candidates.csv row 3, field 'lon': 'abc' is not a number" for x in got), got
+
+
+def test_total_rows_are_skipped(city):
+    """The plan's own tables end with a 合计 or 全市 row: read, not refused, not counted."""
+    edit(city / "census.csv", "甲县,20000,0.5\n", "甲县,20000,0.5\n合计,20000,0.5\n")
+    edit(city / "targets.csv", "甲县,pharmacy,3,2,2\n", "甲县,pharmacy,3,2,2\n全市,pharmacy,3,2,2\n")
+    sc = dingdian.load(city)
+    assert list(sc.census["county"]) == ["甲县"] and list(sc.targets["county"]) == ["甲县"] * 2
+
+
+def test_decimal_scores_are_rounded_and_said(city):
+    """88.5 → 89 (half up), 60.4 → 60: the objective weighs whole points; validate says so."""
+    edit(city / "facilities.csv", ",existing,60", ",existing,60.4")
+    edit(city / "facilities.csv", ",existing,90", ",existing,88.5")
+    sc = dingdian.load(city)
+    assert sc.facilities.set_index("facility_id").loc[["P1", "P3"], "score"].tolist() == [89, 60]
+    r = run("validate", city)
+    assert r.exit_code == 0
+    assert "注意 note: facilities.csv: 2 value(s) of score rounded to whole points" in r.output
+
+
+def test_a_missing_street_year_is_an_error(tmp_path):
+    """示例市 (scenarios/example) without 东街街道's 2027 clinic row."""
+    src = Path(__file__).resolve().parents[1] / "scenarios" / "example"
+    scen = tmp_path / "example"
+    shutil.copytree(src, scen)
+    lines = (scen / "quotas_street.csv").read_text(encoding="utf-8").splitlines()
+    gone = next(x for x in lines if x.startswith("东城区,东街街道,clinic,2027,"))
+    (scen / "quotas_street.csv").write_text(
+        "\n".join(x for x in lines if x != gone) + "\n", encoding="utf-8")
+    r = run("validate", scen)
+    assert r.exit_code == 2
+    assert errors(r) == ["quotas_street.csv, field 'year': no row for 东城区 东街街道 clinic in "
+                         "2027: the street has rows for other years; give every year's figures"]
+
+
+def test_a_crs_of_another_zone_is_named(city):
+    """示例市 lies at 115° E, in UTM 50N; UTM 47N (99° E) would stretch every distance."""
+    edit(city / "scenario.yaml", "crs: EPSG:32650", "crs: EPSG:32647")
+    r = run("validate", city)
+    assert r.exit_code == 2
+    assert errors(r) == ["scenario.yaml, field 'crs': EPSG:32647 is centred on 99° E but the "
+                         "counties lie around 115.0° E: distances would be stretched; use "
+                         "EPSG:32650 (UTM 50N) or the CGCS2000 Gauss-Krüger zone of 115° E"]
+
+
+def test_a_heading_typo_is_pointed_at(city):
+    edit(city / "census.csv", "county,population,urban_share", "县区,人口,城镇化律")
+    r = run("validate", city)
+    assert errors(r) == ["census.csv, field 'urban_share': missing column (城镇化率 or 城镇人口比例) "
+                         "(columns are: 县区, 人口, 城镇化律); is '城镇化律' it?"]

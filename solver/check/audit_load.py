@@ -29,7 +29,7 @@ from dingdian.check.audit_read import (
     read_yearly,
 )
 from dingdian.errors import ScenarioError
-from dingdian.scenario.files import read_text
+from dingdian.scenario.files import Table, read_text, split_sheet
 from dingdian.write.tables import table_specs
 
 DEFAULT_BASE_YEAR = 2024  # 表2/表3 现有数: end of 2024 (Zhangye numbering, folder mode)
@@ -81,6 +81,11 @@ def parse_target_table(grid: list[list], source: str, kind: str,
 def read_targets_csv(path: Path) -> Targets:
     """A scenario's ``targets.csv``: ``county, kind, existing_<year>, target_<year>…``."""
     grid, source = read_grid(path)
+    return targets_from_grid(grid, source)
+
+
+def targets_from_grid(grid: list[list], source: str) -> Targets:
+    """Targets from a table's cells, the heading row first (codes, as a scenario's)."""
     if not grid:
         raise ScenarioError(source, None, None, "empty file")
     heads = [cell_text(h) for h in grid[0]]
@@ -296,14 +301,19 @@ def read_scenario_targets(scenario: Path) -> tuple[Targets, dict]:
     name = doc["files"].get("targets")
     if not name:
         raise ScenarioError(scenario.name, None, "files.targets", "the scenario has no targets")
-    targets = read_targets_csv(scenario.parent / name)
+    # the scenario's own reader: CSV in any encoding or a workbook's sheet, Chinese headings
+    with Table(scenario.parent / name, ["county", "kind"], key="targets", totals="county",
+               city=doc.get("city")) as t:
+        grid = [list(t.df.columns), *t.df.to_numpy().tolist()]
+    targets = targets_from_grid(grid, t.name)
     extra = {"target_mode": (doc.get("options") or {}).get("target_mode", "equal")}
     streets = doc["files"].get("street_quotas")
-    if streets and (scenario.parent / streets).is_file():
-        counties = pd.read_csv(scenario.parent / streets, usecols=["county"])["county"].unique()
+    extra["street_county"] = None
+    if streets and split_sheet(scenario.parent / streets)[0].is_file():
+        with Table(scenario.parent / streets, ["county"], key="street_quotas",
+                   totals="county") as t:
+            counties = t.df["county"].unique()
         extra["street_county"] = str(counties[0]) if len(counties) == 1 else None
-    else:
-        extra["street_county"] = None
     return targets, extra
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
+from dingdian.errors import ScenarioError
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 KIND_LABEL = {"clinic": "诊所 clinic", "pharmacy": "药店 pharmacy"}
 SOLVERS = ("highs", "cbc", "cpsat")
@@ -32,7 +34,7 @@ def fail(ctx: click.Context, message, code: int = EXIT_INPUT, limit: int = MAX_E
     """Print ``error: <one line>`` to stderr and exit with ``code``; for an error that holds
     several problems (:class:`dingdian.errors.ScenarioErrors`), one such line per problem, at
     most ``limit``, then how many more."""
-    lines = message.lines(limit) if hasattr(message, "lines") else [str(message)]
+    lines = message.lines(limit) if isinstance(message, ScenarioError) else [str(message)]
     for line in lines:
         click.echo("error: " + " ".join(str(line).split()), err=True)
     ctx.exit(code)

@@ -114,6 +114,8 @@ def validate(ctx: click.Context, scenario: Path, max_errors: int = MAX_ERRORS) -
             f"可补 gain {_flag_count(cells, f'gain_{kind}')}, "
             f"盲区 blind {_flag_count(cells, f'blind_spot_{kind}')}"
         )
+    for note in sc.warnings:  # a score rounded, population placed without rural cells …
+        out.print(f"注意 note: {note}", markup=False)
     _print_gate(out, sc)
     for key, file in inputs.planner_files.items():
         out.print(f"{key}: {file} OK", markup=False)

@@ -6,6 +6,8 @@ field, so that ``dingdian validate`` lists them all:
 
 * :func:`quotas_complete` — a county quota row (表6/表7) for every county × kind of the targets
   and every planning year: a missing row would silently mean "no limit";
+* :func:`street_quotas_complete` — a street with street quota rows (表8/表9) has one for every
+  planning year;
 * :func:`existing_counts` — the targets' declared base-year counts (``existing_2024``, 表2/表3)
   equal the designated facilities listed;
 * :func:`streets_within_county` — a county's street quotas (表8/表9) add up to at most its own
@@ -49,6 +51,22 @@ def quotas_complete(targets: pd.DataFrame, quotas: pd.DataFrame, years, file: st
                 file, None, "year",
                 f"no row for {r.county} {r.kind} in {', '.join(map(str, missing))}: without "
                 "a row that year would have no limit; give the plan's figures"))
+    return out
+
+
+def street_quotas_complete(street_q: pd.DataFrame, years, file: str) -> list[ScenarioError]:
+    """Each street, kind that has street quota rows (表8/表9) has one for every planning year:
+    a street-year without a row would silently fall to the county's remainder."""
+    if street_q is None or street_q.empty:
+        return []
+    out = []
+    for (county, street, kind), grp in street_q.groupby(["county", "area", "kind"], sort=False):
+        missing = [y for y in years if int(y) not in set(grp["year"].astype(int))]
+        if missing:
+            out.append(ScenarioError(
+                file, None, "year",
+                f"no row for {county} {street} {kind} in {', '.join(map(str, missing))}: the "
+                "street has rows for other years; give every year's figures"))
     return out
 
 

@@ -64,13 +64,14 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
         t.flag(~np.array(ok, dtype=bool), "category",
                lambda v: f"category {v!r} does not match the kind")
         county = t.choice("county", counties, "county")
-        ok = [s == "" or streets is None or c not in counties or s in streets.get(c, set())
-              for c, s in zip(county, t.df["street"], strict=True)]
-        t.flag(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
+        for i, (c, s) in enumerate(zip(county, t.df["street"], strict=True)):
+            if s and streets is not None and c in counties and s not in streets.get(c, set()):
+                known = ", ".join(sorted(streets.get(c, ()))) or "none"
+                t.add(i, "street", f"unknown street {s!r} (known in {c}: {known})")
         lon = t.number("lon", -180, 180)
         lat = t.number("lat", -90, 90)
         status = t.choice("status", STATUSES, "status")
-        score = t.integer("score", 0, 100)
+        score = t.whole("score", 0, 100)
         existing = (status == "existing").to_numpy()
         avail = t.integer("available_from", blank=0)
         avail = pd.Series(np.where(avail == 0, np.where(existing, cfg.base_year, cfg.years[0]),
@@ -85,8 +86,8 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
         exempt, priority, moves = _rule_columns(t, cfg, ids, kind, cat, status)
         allocation = facility_columns(t, kind)  # compliant, speciality (optional)
         protected = protected | (exempt != "")
-        lon, lat = _to_wgs84(t, lon, lat, cfg.coordinates)
-        _inside_counties(t, county, lon, lat, counties, cfg.coordinates)
+        lon, lat, raw = _to_wgs84(lon, lat, cfg.coordinates)
+        _inside_counties(t, county, lon, lat, raw, counties, cfg.coordinates)
     x, y = lonlat_to_xy(lon.to_numpy(), lat.to_numpy(), cfg.crs)
     frame = pd.DataFrame({
         "facility_id": ids, "name": t.df["name"], "kind": kind, "category": cat,
@@ -107,19 +108,22 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
                                   | cat.isin(cfg.protected_categories)).to_numpy()
     frame.attrs["rows"] = tuple(int(r) for r in t.rows)
     frame.attrs["file"] = t.name
+    frame.attrs["notes"] = tuple(t.notes)
     return frame
 
 
-def _to_wgs84(t: Table, lon: pd.Series, lat: pd.Series, datum: str):
-    """The points in WGS-84: converted from GCJ-02 or BD-09 when ``coordinates:`` says so."""
+def _to_wgs84(lon: pd.Series, lat: pd.Series, datum: str):
+    """The points in WGS-84 (converted from GCJ-02 or BD-09 when ``coordinates:`` says so), and
+    the points as written."""
     if datum == "wgs84":
-        return lon, lat
+        return lon, lat, (lon, lat)
     x, y = to_wgs84(lon.to_numpy(), lat.to_numpy(), datum)
-    return pd.Series(x, index=lon.index), pd.Series(y, index=lat.index)
+    return pd.Series(x, index=lon.index), pd.Series(y, index=lat.index), (lon, lat)
 
 
-def _inside_counties(t: Table, county, lon, lat, counties, datum: str) -> None:
-    """Every point in its county's outline; many just outside → a hint at the datum."""
+def _inside_counties(t: Table, county, lon, lat, raw, counties, datum: str) -> None:
+    """Every point in its county's outline (the message gives the point as written); many just
+    outside → a hint at the datum (:func:`dingdian.coords.datum_hint`)."""
     checked = ~t.bad("county", "lon", "lat")
     outside = []
     for name, geom in counties.items():
@@ -127,12 +131,14 @@ def _inside_counties(t: Table, county, lon, lat, counties, datum: str) -> None:
         idx = np.flatnonzero(m)
         inside = shapely.intersects_xy(geom, lon.to_numpy()[idx], lat.to_numpy()[idx])
         outside += [int(i) for i in idx[~inside]]
+    said = "" if datum == "wgs84" else f" (read as {datum})"
     for i in sorted(outside):
-        t.add(i, "lon", f"point ({lon.iloc[i]}, {lat.iloc[i]}) lies outside {county.iloc[i]}")
-    if outside and datum == "wgs84":
-        hint = datum_hint(lon.to_numpy()[outside], lat.to_numpy()[outside],
+        t.add(i, "lon", f"point ({raw[0].iloc[i]}, {raw[1].iloc[i]}){said} lies outside "
+                        f"{county.iloc[i]}")
+    if outside:
+        hint = datum_hint(raw[0].to_numpy()[outside], raw[1].to_numpy()[outside],
                           [counties[county.iloc[i]] for i in outside],
-                          [county.iloc[i] for i in outside])
+                          [county.iloc[i] for i in outside], declared=datum)
         if hint:
             t.add(None, "lon", hint)
 

@@ -20,6 +20,7 @@ everything wrong with a scenario in one run.
 
 from __future__ import annotations
 
+import difflib
 import io
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -28,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 from dingdian.errors import ScenarioError, ScenarioErrors
-from dingdian.scenario.aliases import BOOLEANS, SHEETS, VALUES, column_code, value_code
+from dingdian.scenario.aliases import BOOLEANS, COLUMNS, SHEETS, VALUES, column_code, value_code
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 reads GBK and GB2312 too
 HEADER_SEARCH = 10  # rows searched for the heading row (a title may sit above it)
+#: a row whose key column says one of these is a total (合计) row: skipped, the plan adds up
+TOTAL_LABELS = frozenset({"合计", "总计", "小计", "全市", "总数", "全县", "全区", "街道合计"})
 
 
 def split_sheet(path: str | Path) -> tuple[Path, str | None]:
@@ -109,12 +112,14 @@ class Table:
     """A table read as strings, with checked, typed column accessors (see the module docstring).
 
     ``columns`` are required, ``optional`` ones are added empty when absent; ``key`` is the
-    table's key under ``files:`` (for the default sheet of a workbook). Use it as ``with
-    Table(path, columns) as t:``; the accessors are available inside the block only.
+    table's key under ``files:`` (for the default sheet of a workbook); rows whose ``totals``
+    column holds a total label (合计, 全市 … or ``city``) are skipped, as the plan's own tables
+    carry them. Use it as ``with Table(path, columns) as t:``; the accessors are available
+    inside the block only.
     """
 
     def __init__(self, path: str | Path, columns: Sequence[str], optional: Sequence[str] = (),
-                 *, key: str | None = None):
+                 *, key: str | None = None, totals: str | None = None, city: str | None = None):
         self.path, sheet = split_sheet(path)
         self.name = self.path.name
         self.problems: list[ScenarioError] = []
@@ -127,9 +132,8 @@ class Table:
         codes = [column_code(h) or h for h in raw.iloc[heading]] if len(raw) else []
         missing = [c for c in columns if c not in codes]
         if missing:
-            shown = ", ".join(str(h) for h in raw.iloc[heading]) if len(raw) else "none"
-            raise ScenarioErrors([ScenarioError(self.name, None, c,
-                                                f"missing column (columns are: {shown})")
+            headings = [str(h) for h in raw.iloc[heading] if str(h)] if len(raw) else []
+            raise ScenarioErrors([ScenarioError(self.name, None, c, _missing(c, headings))
                                   for c in missing])
         seen: dict[str, int] = {}
         for i, c in enumerate(codes):
@@ -149,10 +153,15 @@ class Table:
         for col in VALUES:
             if col in df.columns:
                 df[col] = df[col].map(lambda v, col=col: value_code(col, v))
+        if totals is not None and totals in df.columns:
+            keep = ~df[totals].isin(TOTAL_LABELS | ({city} if city else set()))
+            df, body = df[keep.to_numpy()], body[keep.to_numpy()]
         #: the row of each data line as Excel shows it (1-based, the heading row counted)
         self.rows = (body.index.to_numpy() + 1).astype(int)
         self.df = df.reset_index(drop=True)
         self._bad: dict[str, set[int]] = {}
+        #: remarks on values read but changed (a score rounded), for the scenario's warnings
+        self.notes: list[str] = []
 
     # ------------------------------------------------------------------ the block
     def __enter__(self) -> Table:
@@ -161,8 +170,9 @@ class Table:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self._open = False
-        if exc_type is None and self.problems:
-            raise ScenarioErrors(self.problems)
+        if exc_type is None and self.problems:  # the table's own first, then row by row
+            raise ScenarioErrors(sorted(self.problems, key=lambda p: (p.row is not None,
+                                                                      p.row or 0)))
         return False
 
     def __len__(self) -> int:
@@ -223,6 +233,7 @@ class Table:
             s = s.where(s != "", str(blank))
         num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
         ok = num.notna() & np.isfinite(num) & (num == np.round(num))
+        self.flag(s == "", col, "empty value")
         self.flag(~ok, col, lambda v: f"{v!r} is not an integer")
         num = num.where(ok, 0).astype(np.int64)
         if minimum is not None:
@@ -244,6 +255,7 @@ class Table:
             scale = scale.where(~pct, 0.01)
         num = pd.to_numeric(text, errors="coerce") * scale
         ok = num.notna() & np.isfinite(num)
+        self.flag(self.df[col] == "", col, "empty value")
         self.flag(~ok, col, lambda v: f"{v!r} is not a number")
         num = num.where(ok, 0.0)
         if minimum is not None:
@@ -251,6 +263,16 @@ class Table:
         if maximum is not None:
             self.flag(ok & (num > maximum), col, lambda v: f"{v} is above {maximum}")
         return num.astype(float)
+
+    def whole(self, col: str, minimum: int, maximum: int) -> pd.Series:
+        """A column of whole points (a score): decimals are rounded half up, and noted."""
+        num = self.number(col, minimum, maximum)
+        rounded = np.floor(num + 0.5).astype(np.int64)
+        changed = int((rounded != num).sum())
+        if changed:
+            self.notes.append(f"{self.name}: {changed} value(s) of {col} rounded to whole "
+                              "points (the objective weighs whole points)")
+        return rounded
 
     def boolean(self, col: str) -> pd.Series:
         """Yes/no column: 1/0, true/false, yes/no, 是/否 … (an empty cell is no)."""
@@ -266,8 +288,10 @@ class Table:
         allowed = list(allowed)
         s = self.df[col]
         empty = "; empty when none" if blank else ""
+        chinese = {code: zh for zh, code in reversed(list(VALUES.get(col, {}).items()))}
+        known = ", ".join(f"{a} {chinese[a]}" if a in chinese else str(a) for a in allowed)
         self.flag(~s.isin([*([""] if blank else []), *allowed]), col,
-                  lambda v: f"unknown {what} {v!r} (known: {', '.join(allowed)}{empty})")
+                  lambda v: f"unknown {what} {v!r} (known: {known}{empty})")
         return s
 
     def unique(self, cols: Sequence[str], what: str) -> None:
@@ -281,6 +305,16 @@ class Table:
                                       f"(first at row {self.rows[first_at[key]]})")
             else:
                 first_at[key] = i
+
+
+def _missing(code: str, headings: list[str]) -> str:
+    """'missing column' with the Chinese headings it may have and the nearest heading given."""
+    names = COLUMNS.get(code, ())
+    also = f" ({' or '.join(names[:2])})" if names else ""
+    near = [m for name in (code, *names)
+            for m in difflib.get_close_matches(name, headings, n=1, cutoff=0.6)]
+    guess = f"; is {near[0]!r} it?" if near else ""
+    return f"missing column{also} (columns are: {', '.join(headings) or 'none'}){guess}"
 
 
 def _heading_row(raw: pd.DataFrame, columns: Sequence[str]) -> int:
@@ -315,7 +349,7 @@ class Collector:
             return None
 
     def add(self, exc: ScenarioError) -> None:
-        self.problems.extend(getattr(exc, "problems", None) or [exc])
+        self.problems.extend(exc.problems)
 
     def raise_if_any(self) -> None:
         if self.problems:

@@ -48,12 +48,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from dingdian.errors import ScenarioError, ScenarioErrors
-from dingdian.geometry import check_crs, project
+from dingdian.geometry import check_crs, crs_mismatch, project
 from dingdian.models.data import KINDS, SiteProblem
 from dingdian.scenario.aliases import COLUMNS, column_code
 from dingdian.scenario.allocation import prepare
@@ -63,6 +63,7 @@ from dingdian.scenario.consistency import (
     overlapping_counties,
     quotas_complete,
     street_labels,
+    street_quotas_complete,
     streets_within_county,
 )
 from dingdian.scenario.facilities import read_facilities
@@ -151,9 +152,9 @@ def read_counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
     return out
 
 
-def _census(path: Path, counties) -> pd.DataFrame:
+def _census(path: Path, counties, city: str | None = None) -> pd.DataFrame:
     with Table(path, ["county", "population", "urban_share"], optional=["source"],
-               key="census") as t:
+               key="census", totals="county", city=city) as t:
         t.choice("county", counties, "county")
         t.unique(["county"], "county")
         df = pd.DataFrame({"county": t.df["county"], "population": t.integer("population", 0),
@@ -190,7 +191,7 @@ def _urban_areas(path: Path, counties, crs: str) -> list[UrbanArea]:
 
 
 def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
-    with Table(path, ["county", "kind"], key="targets") as t:
+    with Table(path, ["county", "kind"], key="targets", totals="county", city=cfg.city) as t:
         t.choice("county", counties, "county")
         t.choice("kind", KINDS, "kind")
         t.unique(["county", "kind"], "county and kind")
@@ -204,6 +205,7 @@ def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
                 t.add(None, col, f"{year} is not a planning year")
             df[col] = t.integer(col, 0)
         df.attrs["rows"] = tuple(int(r) for r in t.rows)
+        df.attrs["file"] = t.name
     return df.reset_index(drop=True)
 
 
@@ -212,12 +214,15 @@ def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> p
     cols = ["county", "kind", "year", "admit", "exit"]
     if streets is not None:
         cols.insert(1, "street")
-    with Table(path, cols, key="county_quotas" if streets is None else "street_quotas") as t:
+    key = "county_quotas" if streets is None else "street_quotas"
+    with Table(path, cols, key=key, totals="county" if streets is None else "street",
+               city=cfg.city) as t:
         t.choice("county", counties, "county")
         if streets is not None:
-            ok = [s in streets.get(c, set())
-                  for c, s in zip(t.df["county"], t.df["street"], strict=True)]
-            t.flag(~np.array(ok, dtype=bool), "street", lambda v: f"unknown street {v!r}")
+            for i, (c, s) in enumerate(zip(t.df["county"], t.df["street"], strict=True)):
+                if c in counties and s not in streets.get(c, set()):
+                    known = ", ".join(sorted(streets.get(c, ()))) or "none"
+                    t.add(i, "street", f"unknown street {s!r} (known in {c}: {known})")
         t.choice("kind", KINDS, "kind")
         year = t.integer("year")
         t.flag(~t.bad("year") & ~year.isin(cfg.years), "year",
@@ -275,9 +280,10 @@ def _across_files(cfg, files, counties_xy, urban, targets, county_q, street_q, f
     if targets is not None and county_q is not None:
         out += quotas_complete(targets, county_q, cfg.years, county_q.attrs["file"])
     if targets is not None and facilities is not None:
-        out += existing_counts(targets, facilities, cfg.base_year,
-                               split_sheet(files["targets"])[0].name, facilities.attrs["file"])
+        out += existing_counts(targets, facilities, cfg.base_year, targets.attrs["file"],
+                               facilities.attrs["file"])
     if county_q is not None and street_q is not None:
+        out += street_quotas_complete(street_q, cfg.years, street_q.attrs["file"])
         out += streets_within_county(county_q, street_q, street_q.attrs["file"])
     if facilities is not None and urban is not None:
         out += street_labels(facilities, urban, facilities.attrs["file"])
@@ -299,6 +305,9 @@ def load_scenario(path: str | Path) -> Scenario:
     found = Collector()  # every problem of every file, raised together
     files = scenario_files(cfg, res)
     counties = read_counties(files["counties"], cfg.grid.county_property)
+    wrong_zone = crs_mismatch(cfg.crs, shapely.union_all(list(counties.values())).centroid.x)
+    if wrong_zone:
+        found.add(ScenarioError(res.file_of(("crs",)).name, None, "crs", wrong_zone))
     for i, c in enumerate(cfg.grid.rural_pharmacy_exempt):
         if c not in counties:
             found.add(ScenarioError(res.file_of(("grid", "rural_pharmacy_exempt")).name, None,
@@ -307,7 +316,7 @@ def load_scenario(path: str | Path) -> Scenario:
         if c not in counties:
             found.add(res.error(("rules", "ethnic_counties"), f"rules.ethnic_counties[{i}]",
                                 f"unknown county {c!r}"))
-    census = found.run(_census, files["census"], counties)
+    census = found.run(_census, files["census"], counties, cfg.city)
     urban = found.run(_urban_areas, files["urban_areas"], counties, cfg.crs)
     streets: dict[str, set[str]] | None = None  # not known: street labels are not checked
     if urban is not None:
@@ -346,6 +355,7 @@ def load_scenario(path: str | Path) -> Scenario:
                          & (facilities["status"] == "existing")
                          & facilities["cell_id"].isin(rural)]["cell_id"]
     pop, warnings = assign_population(cells, census, urban, village, grid.population_decay_m)
+    warnings = [*facilities.attrs.get("notes", ()), *warnings]
     cells["population"] = pop
     cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
     cells.attrs["origin"] = origin
