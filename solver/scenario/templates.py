@@ -135,7 +135,7 @@ def allowed(code: str) -> str:
         return "; ".join(forms(code, v) for v in dict.fromkeys(VALUES[code].values())) \
             + ("" if code == "status" else "; 空 = 无")
     if code == "speciality":
-        return "; ".join(f"{k}（{v}）" for k, v in SPECIALITIES.items()) + "; 填英文代码; 空 = 无"
+        return "; ".join(f"{v}（{k}）" for k, v in SPECIALITIES.items()) + "; 填中文或英文代码; 空 = 无"
     if code in ("protected", "compliant", "warning_letter"):
         return _YES_NO if code != "compliant" else _YES_NO.replace("空 = 否", "空 = 是")
     return {"county": "县区边界中的县区名", "street": "城区范围中该县区的街道名，或空",
