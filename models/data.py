@@ -255,6 +255,10 @@ class SiteProblem:
     #: problem's ranks, so its tie-break (L2) agrees with the monolithic one. Empty: the
     #: facilities are ranked within this problem.
     ranks: tuple[tuple[str, int], ...] = ()
+    #: the scenario's own names of its yearly-limit tables, as ``(key, name)`` with keys
+    #: ``county_clinic``, ``county_pharmacy``, ``street_clinic``, ``street_pharmacy`` (Zhangye:
+    #: 表6–表9), for the explanation's words; empty: described, not named
+    table_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def closed_years(self) -> tuple[int, ...]:

@@ -122,8 +122,9 @@ pharmacies [10]; :mod:`dingdian.models.allocation` gives the reasons for each we
 Elastic form
 ------------
 ``build_site_model(problem, elastic=True)`` adds non-negative integer slacks to (2)–(5) and
-minimises their weighted sum alone: 1 per unit a target (2) is missed, 100 per unit a quota (3),
-(4) or a keep cell (5) is violated. Its optimum is the least violation; the non-zero slacks say
+minimises their weighted sum alone: 1 per unit a county's final target (2) is missed, 2 per unit
+an earlier milestone is (a conflict between the two is read at the final target), 100 per unit
+a quota (3), (4) or a keep cell (5) is violated. Its optimum is the least violation; the non-zero slacks say
 which county, target, quota or cell makes a plan impossible (see :mod:`dingdian.run.explain`). The
 far cheaper target slack makes the answer unique where a target and the limits that stop it
 conflict: the planner reads "the 2028 target cannot be reached, the limits allow only …"
@@ -144,14 +145,25 @@ from dingdian.models.data import Quota, SiteProblem
 from dingdian.models.pulp_rows import EQ, GE, LE, add_row, gc_paused, linear, minus, total, var_sum
 from dingdian.models.site_core import Namer, SiteModel, limit
 
+#: constraint families the explanation may leave out to measure each one's share of a shortfall
+RELAXABLE = ("cover", "near", "gate", "moves", "sequencing")
 
-def build_site_model(problem: SiteProblem, *, elastic: bool = False) -> SiteModel:
-    """Build the one linear model of :mod:`dingdian.models.site` (see its docstring for the maths)."""
+
+def build_site_model(problem: SiteProblem, *, elastic: bool = False,
+                     relax: frozenset[str] = frozenset()) -> SiteModel:
+    """Build the one linear model of :mod:`dingdian.models.site` (see its docstring for the maths).
+
+    ``relax`` leaves out whole families of :data:`RELAXABLE` — the keep rows of (5), (9), (10),
+    (11), (15) — so that :mod:`dingdian.run.explain` can measure how much of a shortfall each causes.
+    """
+    unknown = set(relax) - set(RELAXABLE)
+    if unknown:
+        raise ValueError(f"cannot relax {sorted(unknown)}: choose among {RELAXABLE}")
     with gc_paused():
-        return _build(problem, elastic)
+        return _build(problem, elastic, frozenset(relax))
 
 
-def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
+def _build(problem: SiteProblem, elastic: bool, relax: frozenset[str] = frozenset()) -> SiteModel:
     lp = pulp.LpProblem("dingdian_site_elastic" if elastic else "dingdian_site", pulp.LpMinimize)
     model = define_variables(problem, lp, elastic)
     names = Namer(problem)
@@ -160,16 +172,20 @@ def _build(problem: SiteProblem, elastic: bool) -> SiteModel:
     define_targets(model, names)
     define_county_quotas(model, names)
     define_street_quotas(model, names)
-    gains = define_coverage(model, names)
+    gains = define_coverage(model, names, keep="cover" not in relax)
     crowd = define_crowding(model, names)
     define_protected(model, names)
     peaks = define_spread(model, names)
-    define_near(model, names)
-    define_gate(model, names)
-    define_moves(model, names)
+    if "near" not in relax:
+        define_near(model, names)
+    if "gate" not in relax:
+        define_gate(model, names)
+    if "moves" not in relax:
+        define_moves(model, names)
     define_exempt(model, names)
     allocation.define_roles(model, names)
-    allocation.define_sequencing(model, names)
+    if "sequencing" not in relax:
+        allocation.define_sequencing(model, names)
     define_objective(model, gains, crowd, peaks)
     return model
 
@@ -235,11 +251,15 @@ def define_targets(model: SiteModel, names: Namer) -> None:
     p = model.problem
     groups = _groups(model, "county")
     sense = "==" if p.options.target_mode == "equal" else "<="
+    final: dict[tuple[str, str], int] = {}
+    for tg in p.targets:
+        final[tg.county, tg.kind] = max(final.get((tg.county, tg.kind), tg.year), tg.year)
     for tg in p.targets:
         ids = groups.get((tg.county, tg.kind), [])
         expr = var_sum(model.x[fid, tg.year] for fid in ids)
         name = f"c2_target_{names.ar(tg.county)}_{tg.kind}_{tg.year}"
-        limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year))
+        cost = 1 if tg.year == final[tg.county, tg.kind] else 2  # elastic: read at the final
+        limit(model, name, expr, tg.count, sense, "target", (tg.county, tg.kind, tg.year), cost)
 
 
 def street_rest_quotas(problem: SiteProblem) -> list[tuple[Quota, list[str]]]:
@@ -303,8 +323,10 @@ def define_street_quotas(model: SiteModel, names: Namer) -> None:
         _define_quotas(model, names, "rest", 4)
 
 
-def define_coverage(model: SiteModel, names: Namer) -> list[tuple[int, pulp.LpVariable]]:
-    """(5) keep cells stay covered every year; gain cells earn (8a) when covered.
+def define_coverage(model: SiteModel, names: Namer,
+                    keep: bool = True) -> list[tuple[int, pulp.LpVariable]]:
+    """(5) keep cells stay covered every year (``keep=False``: left out); gain cells earn (8a)
+    when covered.
 
     Returns ``(population, g)`` pairs for the objective.
     """
@@ -314,6 +336,8 @@ def define_coverage(model: SiteModel, names: Namer) -> list[tuple[int, pulp.LpVa
             reach = var_sum(model.x[fid, t] for fid in cv.facilities)
             tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
             if cv.mode == "keep":
+                if not keep:
+                    continue
                 key = (cv.cell, cv.kind, t)
                 limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:

@@ -70,16 +70,20 @@ SLACK_COST = {"target": 1}
 DEFAULT_SLACK_COST = 100
 
 
-def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str):
+def _slack(model: SiteModel, name: str, family: str, key: tuple, direction: str,
+           cost: int | None = None):
     """A non-negative integer slack (elastic form only) recorded for the explanation."""
     s = model.lp.add_variable(name, lowBound=0, cat=pulp.LpInteger)
     model.slacks[name] = (family, key, direction)
-    model.slack_vars.append((SLACK_COST.get(family, DEFAULT_SLACK_COST), s))
+    model.slack_vars.append((cost if cost is not None
+                             else SLACK_COST.get(family, DEFAULT_SLACK_COST), s))
     return s
 
 
-def limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, key: tuple):
-    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s).
+def limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, key: tuple,
+          cost: int | None = None):
+    """Add ``expr (<=|==|>=) rhs``; in the elastic form with slacks on the violated side(s),
+    each unit costing ``cost`` (default: the family's, :data:`SLACK_COST`).
 
     A row without variables that holds anyway (no applicant in an area: ``0 <= 3``) is left
     out; one that cannot hold is kept, so that the model is infeasible and explained.
@@ -97,8 +101,8 @@ def limit(model: SiteModel, name: str, expr, rhs: int, sense: str, family: str, 
             return
     if model.elastic:
         if sense in ("<=", "=="):
-            expr.addterm(_slack(model, f"s_{name}_up", family, key, "+"), -1)
+            expr.addterm(_slack(model, f"s_{name}_up", family, key, "+", cost), -1)
         if sense in (">=", "=="):
-            expr.addterm(_slack(model, f"s_{name}_dn", family, key, "-"), 1)
+            expr.addterm(_slack(model, f"s_{name}_dn", family, key, "-", cost), 1)
     model.lp.addConstraint(pulp.LpConstraint(expr, {"<=": LE, "==": EQ, ">=": GE}[sense],
                                              rhs=rhs), name)

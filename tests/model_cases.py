@@ -45,6 +45,9 @@ __all__ = [
     "assert_infeasible", "OPTIMAL", "INFEASIBLE",
 ]
 
+#: the yearly-limit tables as the Zhangye plan numbers them (scenario.yaml ``table_names:``)
+ZHANGYE_TABLES = (("county_clinic", "表6"), ("county_pharmacy", "表7"), ("street_clinic", "表8"),
+                  ("street_pharmacy", "表9"))
 A = "甲县"  # the default county
 PH = "pharmacy"
 CL = "clinic"
@@ -87,6 +90,7 @@ def make_problem(facilities, *, targets=(), quotas=(), cover=(), crowd=(), years
         years=tuple(years),
         options=Options(**options),
         weights=weights or Weights(),
+        table_names=ZHANGYE_TABLES,  # the explanations name the tables as Zhangye's plan does
     )
 
 

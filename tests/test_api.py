@@ -112,7 +112,7 @@ def test_infeasible_twin_is_a_result_with_reasons(tmp_path):
     assert twin.status == "infeasible" and not twin.has_plan
     reasons = twin.explain()
     assert reasons[0] == ("甲县 定点零售药店 (pharmacies): the 2028 target 2 needs 1 exits by 2028 "
-                          "(3 designated in 2024), the yearly exit limits (表7) allow at most 0 "
+                          "(3 designated in 2024), the yearly exit limits (the county quotas) allow at most 0 "
                           "— 1 short")
     assert twin.check() == [] and twin.warnings == ()
     with pytest.raises(ValueError, match="no plan"):

@@ -52,9 +52,13 @@ def test_existing_facility_cannot_be_readmitted_twin(backend, tmp_path):
     # Without P the 2026 count 2 would need E1 back: infeasible. Elastic form by hand:
     #   exit in 2025 (as published), 2026 count 1 vs 2: target slack 1             = 1
     #   no exit in 2025: exit slack 1 + 2025 count 2 vs 1: target slack 1          = 2
-    # so the unique explanation is the 2026 target, 1 short (need = 2 − 2 = 0 net admissions).
+    # so the unique explanation is the 2026 target, 1 short. Counted from 2024 it needs no net
+    # admission (2 − 2); counted from the 2025 target 1, met exactly, it needs 1 and no
+    # applicant is left: the explanation says the latter.
     assert_infeasible(_readmit(False), backend, tmp_path,
-                      "甲县 定点零售药店", "the 2026 target 2", "exits forced elsewhere", "1 short")
+                      "甲县 定点零售药店", "the 2026 target 2 needs 1 net admissions in 2026",
+                      "after the 2025 target 1, which the plan meets exactly",
+                      "only 0 applicants are available by 2026 — 1 short")
 
 
 def _available(q_from: int):

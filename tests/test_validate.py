@@ -148,7 +148,7 @@ def test_targets_out_of_reach_are_said_before_any_solve(tmp_path):
     assert r.exit_code == 3
     said = [line.strip() for line in r.stderr.splitlines() if line.strip().startswith("- ")]
     sentence = ("甲县 定点零售药店 (pharmacies): the {y} target 2 needs 1 exits by {y} (3 "
-                "designated in 2024), the yearly exit limits (表7) allow at most 0 — 1 short")
+                "designated in 2024), the yearly exit limits (the county quotas) allow at most 0 — 1 short")
     assert said == [f"- {sentence.format(y=y)}" for y in (2028, 2030)]
     plan = dingdian.solve(city)
     assert plan.explain() == [sentence.format(y=y) for y in (2028, 2030)]

@@ -218,6 +218,7 @@ def compile_problem(
         weights=config.to_weights(),
         near=near,
         gate=gate_years(gate),
+        table_names=tuple(sorted(getattr(config, "table_names", {}).items())),
         **({} if al is None else {"zone_budget": al.zone_budget, "roles": al.needs,
                                   "exit_plan": al.exit_plan, "green_channel": al.green_channel}),
     )

@@ -262,6 +262,11 @@ class ScenarioConfig(BaseModel):
     #: the plans' remaining allocation rules (special zones, pharmacy roles, sequencing,
     #: priorities), all off unless given: see dingdian.scenario.allocation
     allocation: AllocationConfig = AllocationConfig()
+    #: the plan's own names of the yearly-limit tables, for the explanations (Zhangye:
+    #: {county_clinic: 表6, county_pharmacy: 表7, street_clinic: 表8, street_pharmacy: 表9});
+    #: a table not named is described ("the county quotas")
+    table_names: dict[Literal["county_clinic", "county_pharmacy", "street_clinic",
+                              "street_pharmacy"], str] = {}
     #: optional planners beside the site model, each a YAML file of its own (relative path):
     #: hospital beds (:mod:`dingdian.planners.beds`) and long-term-care institutions
     #: (:mod:`dingdian.planners.nursing`)
