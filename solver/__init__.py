@@ -34,6 +34,9 @@ The functions:
   ``objective``, ``bound``, ``gap``, ``facilities``, ``counts``, ``cells``, ``decisions``,
   ``tables``, ``summary``, ``extras`` (beds, nursing…), ``explain()``, ``check()``,
   ``warnings``, ``write(out_dir)``;
+* :func:`replan` (scenario, actual, from_year, previous=) → a re-plan: the years from
+  ``from_year`` solved again after what actually happened (``.plan``, ``.changes``,
+  ``.write(out_dir)``);
 * :func:`compare` (folders, labels=) → :class:`~dingdian.write.compare.Comparison`: written
   plans side by side (``.write(out_dir)``);
 * :func:`sweep` (scenario, runs, out, …) → DataFrame: many variants solved in parallel, one
@@ -68,6 +71,7 @@ _API = {
     "load": "dingdian.pipeline.solving",
     "solve": "dingdian.pipeline.solving",
     "check_inputs": "dingdian.pipeline.solving",
+    "replan": "dingdian.pipeline.replan",
     "Plan": "dingdian.pipeline.plan",
     "Scenario": "dingdian.scenario.loader",
     "list_scenarios": "dingdian.scenario.catalogue",
@@ -87,8 +91,8 @@ _API = {
 }
 
 __all__ = [  # the names of _API (tests/test_api.py checks that the two agree)
-    "load", "solve", "check_inputs", "Plan", "Scenario", "list_scenarios", "show_scenario",
-    "sweep", "compare", "audit", "report", "init",
+    "load", "solve", "check_inputs", "replan", "Plan", "Scenario", "list_scenarios",
+    "show_scenario", "sweep", "compare", "audit", "report", "init",
     "ScenarioError", "SolverFailed", "PlannerFailed", "OptionError", "EngineError", "NotAPlan",
     "ReportError",
     "__version__",
@@ -97,6 +101,7 @@ __all__ = [  # the names of _API (tests/test_api.py checks that the two agree)
 if TYPE_CHECKING:  # what the lazy names are, for editors and type checkers
     from dingdian.errors import PlannerFailed, ScenarioError, SolverFailed
     from dingdian.pipeline.plan import Plan
+    from dingdian.pipeline.replan import replan
     from dingdian.pipeline.solving import check_inputs, load, solve
     from dingdian.pipeline.sweep import sweep
     from dingdian.pipeline.tools import audit, compare, report

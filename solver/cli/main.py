@@ -13,6 +13,7 @@ from dingdian.cli.audit import audit
 from dingdian.cli.common import CONTEXT
 from dingdian.cli.compare import compare
 from dingdian.cli.init import init
+from dingdian.cli.replan import replan
 from dingdian.cli.report import report
 from dingdian.cli.scenarios import scenarios
 from dingdian.cli.solve import solve, validate
@@ -31,5 +32,5 @@ def main() -> None:
     """
 
 
-for command in (init, validate, solve, audit, compare, report, scenarios, sweep):
+for command in (init, validate, solve, replan, audit, compare, report, scenarios, sweep):
     main.add_command(command)

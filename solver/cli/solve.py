@@ -280,7 +280,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
             fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
     except KeyboardInterrupt:
         fail(ctx, "interrupted (nothing written)", EXIT_INTERRUPTED)
-    _print_plan(ctx, out, plan, path)
+    print_plan(ctx, out, plan, path)
 
 
 def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decompose, workers,
@@ -301,7 +301,7 @@ def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decomp
         fail(ctx, exc, EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_PLAN)
 
 
-def _print_plan(ctx: click.Context, out: Console, plan, path: Path) -> None:
+def print_plan(ctx: click.Context, out: Console, plan, path: Path) -> None:
     """The plan table, the solve's figures, the rules' headlines; exit 5 on violations."""
     result, summary = plan.result, plan.summary
     years = [int(plan.scenario.config.base_year), *(int(y) for y in plan.scenario.config.years)]

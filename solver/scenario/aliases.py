@@ -48,6 +48,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "months_payable": ("基金可支撑月数", "可支撑月数"),
     "months_required": ("要求支撑月数", "要求月数"),
     "warning_letter": ("风险预警函", "收到预警函"),
+    # what happened, for a re-plan (dingdian replan --actual)
+    "admitted_year": ("准入年份", "实际准入年份"),
+    "exited_year": ("退出年份", "实际退出年份"),
+    "withdrawn": ("撤回", "撤回申请"),
 }
 
 #: coded column → Chinese value → code
