@@ -13,7 +13,6 @@ import click
 import dingdian
 from dingdian.cli.common import (
     CONTEXT,
-    EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
@@ -21,7 +20,7 @@ from dingdian.cli.common import (
     console,
     fail,
 )
-from dingdian.cli.solve import print_plan
+from dingdian.cli.solve import print_plan, write_or_explain
 
 
 @click.command(context_settings=CONTEXT)
@@ -69,19 +68,8 @@ def replan(ctx: click.Context, scenario: Path, actual: Path, from_year: int, out
             except dingdian.SolverFailed as exc:
                 fail(ctx, exc, EXIT_NO_PLAN)
         plan = result.plan
-        if plan.infeasible:
-            err = console(stderr=True)
-            err.print(f"[bold red]不可行 infeasible[/bold red]: the years from {from_year} cannot "
-                      "meet every rule after what happened (nothing written)")
-            for line in plan.explain():
-                err.print(f"  - {line}", markup=False)
-            ctx.exit(EXIT_INFEASIBLE)
-        if not plan.has_plan:
-            fail(ctx, f"no plan ({plan.status}) {plan.result.message}".strip(), EXIT_NO_PLAN)
-        try:
-            path = result.write(out_dir)
-        except OSError as exc:
-            fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
+        path = write_or_explain(ctx, plan, out_dir, f"the years from {from_year} cannot meet "
+                                "every rule after what happened", write=result.write)
     except KeyboardInterrupt:
         fail(ctx, "interrupted (nothing written)", EXIT_INTERRUPTED)
     for r in result.changes.itertuples(index=False):

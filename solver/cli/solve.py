@@ -259,28 +259,35 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
             plan = _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decompose,
                           workers, scheduler, solver_options, progress)
-        if plan.infeasible:
-            err = console(stderr=True)
-            err.print("[bold red]不可行 infeasible[/bold red]: no plan meets every rule "
-                      "(nothing written)")
-            for line in plan.explain():
-                err.print(f"  - {line}", markup=False)
-            try:
-                warnings = plan.warnings  # e.g. a street split a street cannot carry
-            except dingdian.ScenarioError as exc:
-                fail(ctx, exc, EXIT_INPUT)
-            for line in warnings:
-                err.print(f"  - 警告 warning: {line}", markup=False)
-            ctx.exit(EXIT_INFEASIBLE)
-        if not plan.has_plan:
-            fail(ctx, f"no plan ({plan.status}) {plan.result.message}".strip(), EXIT_NO_PLAN)
-        try:
-            path = plan.write(out_dir)
-        except OSError as exc:
-            fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
+        path = write_or_explain(ctx, plan, out_dir, "no plan meets every rule")
     except KeyboardInterrupt:
         fail(ctx, "interrupted (nothing written)", EXIT_INTERRUPTED)
     print_plan(ctx, out, plan, path)
+
+
+def write_or_explain(ctx: click.Context, plan, out_dir: Path, infeasible: str,
+                     write=None) -> Path:
+    """Write the plan (``write``: another writer of it) and return the folder; an infeasible
+    plan is explained (``不可行 infeasible: <infeasible> (nothing written)``, exit 3), no plan is
+    one ``error:`` line (exit 4), an unwritable folder too (exit 2)."""
+    if plan.infeasible:
+        err = console(stderr=True)
+        err.print(f"[bold red]不可行 infeasible[/bold red]: {infeasible} (nothing written)")
+        for line in plan.explain():
+            err.print(f"  - {line}", markup=False)
+        try:
+            warnings = plan.warnings  # e.g. a street split a street cannot carry
+        except dingdian.ScenarioError as exc:
+            fail(ctx, exc, EXIT_INPUT)
+        for line in warnings:
+            err.print(f"  - 警告 warning: {line}", markup=False)
+        ctx.exit(EXIT_INFEASIBLE)
+    if not plan.has_plan:
+        fail(ctx, f"no plan ({plan.status}) {plan.result.message}".strip(), EXIT_NO_PLAN)
+    try:
+        return (write or plan.write)(out_dir)
+    except OSError as exc:
+        fail(ctx, f"cannot write {out_dir}: {exc.strerror or exc}", EXIT_INPUT)
 
 
 def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decompose, workers,
