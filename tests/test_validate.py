@@ -37,6 +37,14 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def drop_row(path: Path, starts: str) -> None:
+    """Remove the one CSV line that starts with ``starts``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [x for x in lines if not x.startswith(starts)]
+    assert len(kept) == len(lines) - 1, starts
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
 def errors(result) -> list[str]:
     return [line.removeprefix("error: ") for line in result.stderr.strip().splitlines()]
 
@@ -67,10 +75,7 @@ def test_every_problem_of_every_file_at_once(city):
 
 
 def test_a_missing_quota_row_is_an_error_not_no_limit(city):
-    path = city / "quotas_county.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join(x for x in lines if x != "甲县,pharmacy,2027,0,1") + "\n",
-                    encoding="utf-8")
+    drop_row(city / "quotas_county.csv", "甲县,pharmacy,2027,0,1")
     r = run("validate", city)
     assert r.exit_code == 2
     assert errors(r) == ["quotas_county.csv, field 'year': no row for 甲县 pharmacy in 2027: "
@@ -254,10 +259,7 @@ def test_a_missing_street_year_is_an_error(tmp_path):
     src = Path(__file__).resolve().parents[1] / "scenarios" / "example"
     scen = tmp_path / "example"
     shutil.copytree(src, scen)
-    lines = (scen / "quotas_street.csv").read_text(encoding="utf-8").splitlines()
-    gone = next(x for x in lines if x.startswith("东城区,东街街道,clinic,2027,"))
-    (scen / "quotas_street.csv").write_text(
-        "\n".join(x for x in lines if x != gone) + "\n", encoding="utf-8")
+    drop_row(scen / "quotas_street.csv", "东城区,东街街道,clinic,2027,")
     r = run("validate", scen)
     assert r.exit_code == 2
     assert errors(r) == ["quotas_street.csv, field 'year': no row for 东城区 东街街道 clinic in "
