@@ -34,6 +34,12 @@ With target :math:`B^*` (目标值, 7.5 beds per thousand residents) and actual 
 * ``hold``     otherwise (:math:`B` between the two, or equal to one): the text gives no rule.
   We read it as "neither branch applies": no pause is ordered and no new beds are allocated.
 
+The rule speaks of 当年度 (that year): it is evaluated every planning year :math:`t` from that
+year's figures (:func:`heze_figures`), :math:`B_t` against :math:`B^*` and :math:`B^0_t`, and a
+``pause`` year gets no new inpatient designation (no new designated beds). Whether the pause
+reaches the outpatient clinics of the site model too is a scenario switch
+(:mod:`dingdian.models.site` (17)): the sentence stands under 住院定点医疗机构.
+
 Allocation (``allocate`` only). New designated beds
 :math:`\lfloor (B - B^0)\,P/1000 \rfloor` (:math:`P` the resident population; rounded down so
 that the need is never exceeded) go to the counties not marked outside the allocation
@@ -69,7 +75,7 @@ from dingdian.models.beds_model import (  # noqa: F401  (re-exported)
 __all__ = [
     "BedModel", "BedProblem", "BedWeights", "Hospital", "build_bed_model", "plan_frame",
     "needed_beds_per_thousand", "patient_coefficient", "fund_coefficient", "heze_branch",
-    "allocate_new_beds", "new_bed_total", "largest_remainder", "population_share",
+    "allocate_new_beds", "new_bed_total", "heze_figures", "largest_remainder", "population_share",
     "ratio_split", "implied_population", "PAUSE", "ALLOCATE", "HOLD",
 ]
 
@@ -154,6 +160,22 @@ def heze_branch(computed: float, target: float = 7.5, actual: float | None = Non
     if b > t and b > a:
         return ALLOCATE
     return HOLD
+
+
+def heze_figures(rates_by_age: Sequence[float], insured_by_age: Sequence[float],
+                 avg_stay_days: float, occupancy: float,
+                 discharges: tuple[float, float, float], fund_months: tuple[float, float],
+                 actual_beds: float, population: float, target: float = 7.5) -> dict:
+    """One year's 二(一) figures: the coefficients, 测算值 :math:`B`, 实际值 :math:`B^0` (actual
+    beds per thousand residents) and the branch. ``discharges`` are (本地→本地, 本地→异地,
+    异地→本地), ``fund_months`` (可支付月数, 安全要求月数)."""
+    kp = patient_coefficient(*discharges)
+    kf = fund_coefficient(*fund_months)
+    computed = needed_beds_per_thousand(list(rates_by_age), list(insured_by_age), avg_stay_days,
+                                        occupancy, sum(insured_by_age), kp, kf)
+    actual = _non_negative("actual_beds", actual_beds) * 1000 / _positive("population", population)
+    return {"patient_coefficient": kp, "fund_coefficient": kf, "computed": computed,
+            "target": target, "actual": actual, "branch": heze_branch(computed, target, actual)}
 
 
 def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:

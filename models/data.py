@@ -18,11 +18,15 @@ Rules of the Heze plan (《菏泽市医疗保障定点医药服务资源配置�
 and empty by default, so that a problem without them (Zhangye) builds exactly the same model:
 
 * :class:`Near` — the 800 m rule (二(二)): an applicant is not admitted while a designated
-  facility of the same kind lies within the radius;
+  facility of the same type lies within the radius (``SiteProblem.near_timing`` says when a
+  neighbour counts as designated; which facilities are "of the same type" — the same kind or
+  the same category — is decided by the loader when it builds the lists);
 * ``Facility.priority`` — priority classes (二(二)), an objective bonus (8f);
 * ``Facility.exempt`` — exempt from the plan (二(三)2, 二(三)3, closing paragraph): admitted in
   its application year, outside the quotas, the 800 m rule and the fund gate;
 * :class:`GateYear` — the fund-risk gate (二(三)1): no non-exempt admission that year;
+* :class:`BedPause` — the beds rule's pause (二(一)1) applied to outpatient clinics, a scenario
+  switch: no non-exempt clinic admission that year;
 * ``Facility.moves_from`` — an address moved across management areas (二(二)): the applicant row
   of the new site, linked to the exit of the old one.
 
@@ -31,6 +35,9 @@ default: special zones with an override budget (:class:`ZoneBudget`, ``Facility.
 五(二)2), pharmacy roles (:class:`RoleNeed`, ``Facility.roles``, Zhangye 四(二), Heze 二(二)),
 exits before admissions (:class:`ExitPlan`, Zhangye 五(一)4, 七(三)) and priorities
 (``Facility.favour``, Zhangye 五(一)4, Heze 二(二)).
+
+The quality rule, equally optional: ``SiteProblem.pass_mark`` (16, Zhangye 五(一)2 对考核不达标…
+的终止医保服务协议) with the yearly scores ``Facility.scores`` (the scores table).
 """
 
 from __future__ import annotations
@@ -73,6 +80,16 @@ class Facility:
     zone: str = ""
     roles: tuple[str, ...] = ()
     favour: tuple[str, ...] = ()
+    #: ``(year, score)`` from the scores table (考核得分 by year, optional); a year not listed
+    #: keeps ``score``. Feeds the pass mark (16) and the exit cost (8c) of that year
+    scores: tuple[tuple[int, int], ...] = ()
+
+    def score_in(self, year: int) -> int:
+        """The score of ``year``: the scores table's, else ``score``."""
+        for y, s in self.scores:
+            if y == year:
+                return s
+        return self.score
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,15 @@ class Near:
 @dataclass(frozen=True)
 class GateYear:
     """A year the fund-risk gate (10) is closed, with the failing conditions in words."""
+
+    year: int
+    reasons: str = ""
+
+
+@dataclass(frozen=True)
+class BedPause:
+    """A year the needed-beds rule pauses new designations (二(一)1 暂停全市当年度医疗机构新增医保
+    定点的受理和评估) and the scenario applies the pause to outpatient clinics too (17)."""
 
     year: int
     reasons: str = ""
@@ -244,7 +270,12 @@ class SiteProblem:
     options: Options = field(default_factory=Options)
     weights: Weights = field(default_factory=Weights)
     near: tuple[Near, ...] = ()
+    #: (9) when a neighbour blocks an admission in year t: ``"start"`` — designated at the start
+    #: of t (x[g,t-1]) or admitted in t; ``"end"`` — designated at the end of t (x[g,t])
+    near_timing: Literal["start", "end"] = "start"
     gate: tuple[GateYear, ...] = ()
+    #: (17) years the beds pause (二(一)1) also stops outpatient clinic admissions
+    bed_pause: tuple[BedPause, ...] = ()
     zone_budget: tuple[ZoneBudget, ...] = ()
     roles: tuple[RoleNeed, ...] = ()
     exit_plan: tuple[ExitPlan, ...] = ()
@@ -259,11 +290,32 @@ class SiteProblem:
     #: ``county_clinic``, ``county_pharmacy``, ``street_clinic``, ``street_pharmacy`` (Zhangye:
     #: 表6–表9), for the explanation's words; empty: described, not named
     table_names: tuple[tuple[str, str], ...] = ()
+    #: (16) the assessment pass mark (张掖 五(一)2 考核不达标…终止医保服务协议); None: off
+    pass_mark: int | None = None
+    #: (16) pass-mark exits count within the yearly exit limits (3)/(4) (True) or are left out
+    #: of them (False, the default: a termination no yearly figure holds back)
+    pass_mark_within_limits: bool = False
 
     @property
     def closed_years(self) -> tuple[int, ...]:
         """Years the fund-risk gate is closed (10)."""
         return tuple(sorted(g.year for g in self.gate))
+
+    def fails_pass_mark(self, f: Facility, year: int) -> bool:
+        """(16) ``f`` scores below the pass mark in ``year`` and must not be designated at its
+        end: an existing facility by its score of that year, an applicant only in the years the
+        scores table gives (its own score is a review, 公开评议); never a protected or exempt
+        facility (they never exit, (7))."""
+        if self.pass_mark is None or f.protected or f.exempt:
+            return False
+        if not f.existing and year not in {y for y, _s in f.scores}:
+            return False
+        return f.score_in(year) < self.pass_mark
+
+    @property
+    def paused_years(self) -> tuple[int, ...]:
+        """Years the beds pause stops clinic admissions (17)."""
+        return tuple(sorted(b.year for b in self.bed_pause))
 
     @property
     def counties(self) -> tuple[str, ...]:

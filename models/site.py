@@ -56,18 +56,36 @@ is built only from data the problem carries, so a problem without it (Zhangye) g
   admissions are left out of (3) and (4): :math:`\sum_{f\in F_{ck}\setminus F^X} a_{ft}`.
 * :math:`F^P \subseteq F^A` priority classes (二(二): 社区卫生服务中心/站, 一体化村卫生室, 高等院校
   and 养老机构 in-house clinics); :math:`w_{prio}` the bonus per admission.
-* :math:`N_f` for an applicant :math:`f\in F^A\setminus F^X`: the facilities of its kind within
-  800 m (the radius is data; distances from projected coordinates, precomputed by the loader).
+* :math:`N_f` for an applicant :math:`f\in F^A\setminus F^X`: the facilities of its type within
+  800 m — the same kind, or with ``rules.near_type: category`` the same category (the radius
+  is data; distances from projected coordinates, precomputed by the loader).
 * :math:`T^G \subseteq T` the years the fund-risk gate is closed (二(三)1).
+* :math:`T^B \subseteq T` the years the needed-beds rule pauses new designations (二(一)1) when
+  the scenario applies the pause to outpatient clinics (``rules.bed_pause_outpatient``);
+  :math:`F^C \subseteq F^A` the clinic applicants.
 * :math:`(n, o)` moves: applicant row :math:`n` takes over the address of existing facility
   :math:`o` in another management area (二(二) 跨医保管理区域变更注册地址).
 
-(9)  near          :math:`a_{ft} + x_{gt} \le 1` for :math:`f\in F^A\setminus F^X`,
-                   :math:`g\in N_f`, :math:`t\ge t_f` — not admitted while a same-kind facility
-                   within 800 m is designated at the end of that year (an exit that year frees
-                   the site; two applicants near each other are never both admitted). A pair
-                   whose other end is an applicant not yet available in :math:`t` holds anyway
-                   and is left out.
+(9)  near          for :math:`f\in F^A\setminus F^X`, :math:`g\in N_f`, :math:`t\ge t_f`, by
+                   ``SiteProblem.near_timing``:
+
+                   * ``start`` (default): :math:`a_{ft} + x_{g,t-1} + a_{gt} \le 1` — not
+                     admitted in a year that begins with a same-type facility within 800 m
+                     designated (:math:`x_{g,t_0}` is the base-year constant, so an existing
+                     neighbour bars the first year outright), nor in the year that neighbour
+                     is admitted (:math:`a_{gt}`, only for an applicant :math:`g`). An exit in
+                     :math:`t` frees the site from :math:`t+1` on: the neighbour is still
+                     designated when the year's applications are assessed (有同类型定点医药机构的).
+                   * ``end``: :math:`a_{ft} + x_{gt} \le 1` — checked against the designations
+                     at the end of the year; an exit in :math:`t` frees the site in :math:`t`.
+
+                   Under both, two applicants near each other are never admitted in the same
+                   year (one assessment round, 年度受理计划: admitting both would put two new
+                   same-type designations within 800 m of each other), and once one is in, the
+                   other stays out while it is designated. The ``start`` row is valid because
+                   :math:`x_{g,t-1}` and :math:`a_{gt}` are never both 1 (1c). A pair whose other
+                   end is an applicant not yet available in :math:`t` holds anyway and is left
+                   out.
 (10) gate          :math:`\sum_{f\in F^A\setminus F^X} a_{ft} \le 0` for :math:`t\in T^G` —
                    no admission city-wide while any fund condition fails (全市均暂不新增规划指标)
 (11) move          :math:`a_{nt} = e_{ot}` for :math:`t\ge t_n` — from its application year on,
@@ -79,6 +97,11 @@ is built only from data the problem carries, so a problem without it (Zhangye) g
                    its application year (可按规定依申请纳入), whatever (3), (4), (9), (10) say.
                    Exempt facilities still count in the county targets (2): a forced admission
                    that breaks a cap is reported, not hidden.
+(17) pause         :math:`\sum_{f\in F^C\setminus F^X} a_{ft} \le 0` for :math:`t\in T^B` — in a
+                   year whose needed beds fall below both the target and the actual value
+                   (二(一)1 暂停全市当年度医疗机构新增医保定点的受理和评估), no outpatient clinic is
+                   admitted either; pharmacies (not 医疗机构) and exempt clinics go on. Off by
+                   default: the sentence stands under 住院定点医疗机构.
 
 The plans' remaining allocation rules, in :mod:`dingdian.models.allocation` (full formulation there),
 each built only from data the problem carries, so a problem without it gets no row:
@@ -93,20 +116,48 @@ each built only from data the problem carries, so a problem without it gets no r
                    over-configured county admits in :math:`t` only when its planned exits of
                    :math:`t` are done
 
+The quality rule (张掖 五(一)2 "强化日常监管和年度考核，采取末位淘汰制，对考核不达标和考核排名末位的
+终止医保服务协议"; 七 "对年度考核不合格的解除协议"), built only when the problem has a pass mark
+:math:`\pi` (``SiteProblem.pass_mark``; the plan gives no figure, so it is off by default):
+
+* :math:`\sigma_{ft}` the score of :math:`f` in :math:`t`: the scores table's (考核得分 by year,
+  ``Facility.scores``), else :math:`\sigma_f`;
+* :math:`Q = \{(f,t)\}` the failing pairs: :math:`f\in F^E\setminus(P\cup F^X)` with
+  :math:`\sigma_{ft} < \pi`, and an applicant in a year the scores table gives it a score
+  below :math:`\pi` (its own :math:`\sigma_f` is a review, not an assessment).
+
+(16) pass_mark     :math:`x_{ft} = 0` for :math:`(f,t)\in Q` — a facility that fails the
+                   assessment of :math:`t` is not designated at the end of :math:`t`: it exits in
+                   :math:`t` if it is still designated (or has exited before). Protected and
+                   exempt facilities are outside the rule (they never exit, (7): 村卫生室维持现有
+                   布局). By default these exits are left out of (3)/(4):
+                   :math:`\sum_{f:(f,t)\notin Q} e_{ft} \le X_{ckt}` — a termination under the
+                   agreement that no yearly figure can hold back (表7/表9 leave 甘州区 no exit
+                   outside its six streets, yet a pharmacy there may fail); with
+                   ``pass_mark_within_limits`` they count in (3)/(4) like any other exit (the
+                   年度退出计划 of 表6/表7 read as every exit, 五(一)2 lists them under
+                   制定年度退出计划). The targets (2) hold either way. No slack:
+                   :mod:`dingdian.run.explain` reads a conflict as the exit limit it overruns.
+     gain          a keep cell (5) whose existing facilities of the kind all fail by :math:`t`
+                   is, from :math:`t` on, a gain cell (:math:`g_{ikt}`, (8a)) rather than a hard
+                   row: the termination wins over keeping the cell covered, and an applicant
+                   that fills it earns (8a) like any blind spot.
+
 Objective (minimise; integer weights :class:`~dingdian.models.data.Weights`, defaults in brackets)
 -----------------------------------------------------------------------------------------
 .. math::
 
    \min\; -w_{cov}\!\sum_{i\in G,t} p_i g_{ikt}                       \quad(8a)\;[10]
         + w_{crowd}\!\sum o_{ikt}                                      \quad(8b)\;[2]
-        + \sum_{f,t} (w_{exit}\sigma_f + w_{churn}) e_{ft}             \quad(8c)\;[1, 5]
+        + \sum_{f,t} (w_{exit}\sigma_{ft} + w_{churn}) e_{ft}          \quad(8c)\;[1, 5]
         + \sum_{f,t} (w_{churn} - w_{admit}\sigma_f) a_{ft}            \quad(8d)\;[1, 5]
         + w_{spread}\sum_{ck} u_{ck}                                   \quad(8e)\;[3]
         - w_{prio}\!\sum_{f\in F^P,t} a_{ft}                           \quad(8f)\;[50]
         + (8g)\text{–}(8k)                       \quad\text{(dingdian.models.allocation)}
 
 (8a) fills blind spots first (优先受理服务盲区): a person-year of coverage outweighs any score
-difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰); (8d) makes the
+difference; (8c) makes the lowest-scoring facility the cheapest exit (末位淘汰), by each year's
+score :math:`\sigma_{ft}` (:math:`\sigma_f` without a scores table); (8d) makes the
 best-reviewed applicant the cheapest admission (择优准入) — a swap (one more admission and one
 more exit, the net count unchanged) happens only when the applicant's review beats the exited
 facility's score by more than :math:`2w_{churn}` (plus :math:`w_{spread}` when the swap makes
@@ -130,8 +181,9 @@ far cheaper target slack makes the answer unique where a target and the limits t
 conflict: the planner reads "the 2028 target cannot be reached, the limits allow only …"
 rather than "the 2028 exit limit is exceeded", whichever backend solved it; a quota or cell
 is named only when no target shortfall can absorb the conflict (exact quotas, for example).
-The rules (9)–(12) get no slack: they are never relaxed, and :mod:`dingdian.run.explain` names them
-when it explains the target or quota that they make impossible.
+The rules (9)–(12), (16) and (17) get no slack: they are never relaxed, and
+:mod:`dingdian.run.explain` names them when it explains the target or quota that they make
+impossible.
 """
 
 from __future__ import annotations
@@ -146,7 +198,7 @@ from dingdian.models.pulp_rows import EQ, GE, LE, add_row, gc_paused, linear, mi
 from dingdian.models.site_core import Namer, SiteModel, limit
 
 #: constraint families the explanation may leave out to measure each one's share of a shortfall
-RELAXABLE = ("cover", "near", "gate", "moves", "sequencing")
+RELAXABLE = ("cover", "near", "gate", "moves", "sequencing", "pause")
 
 
 def build_site_model(problem: SiteProblem, *, elastic: bool = False,
@@ -154,7 +206,8 @@ def build_site_model(problem: SiteProblem, *, elastic: bool = False,
     """Build the one linear model of :mod:`dingdian.models.site` (see its docstring for the maths).
 
     ``relax`` leaves out whole families of :data:`RELAXABLE` — the keep rows of (5), (9), (10),
-    (11), (15) — so that :mod:`dingdian.run.explain` can measure how much of a shortfall each causes.
+    (11), (15), (17) — so that :mod:`dingdian.run.explain` can measure how much of a shortfall
+    each causes.
     """
     unknown = set(relax) - set(RELAXABLE)
     if unknown:
@@ -175,6 +228,7 @@ def _build(problem: SiteProblem, elastic: bool, relax: frozenset[str] = frozense
     gains = define_coverage(model, names, keep="cover" not in relax)
     crowd = define_crowding(model, names)
     define_protected(model, names)
+    define_pass_mark(model, names)
     peaks = define_spread(model, names)
     if "near" not in relax:
         define_near(model, names)
@@ -183,6 +237,8 @@ def _build(problem: SiteProblem, elastic: bool, relax: frozenset[str] = frozense
     if "moves" not in relax:
         define_moves(model, names)
     define_exempt(model, names)
+    if "pause" not in relax:
+        define_pause(model, names)
     allocation.define_roles(model, names)
     if "sequencing" not in relax:
         allocation.define_sequencing(model, names)
@@ -296,13 +352,15 @@ def _define_quotas(model: SiteModel, names: Namer, level: str, number: int) -> N
     exit_sense = "==" if p.options.exit_mode == "exact" else "<="
     admit_sense = "==" if p.options.admit_mode == "exact" else "<="
     exempt = {f.id for f in p.facilities if f.exempt}
+    outside = set() if p.pass_mark_within_limits else set(failing_pairs(p))
     for q, ids in pairs:
         admits = var_sum(model.a[fid, q.year] for fid in ids
                       if (fid, q.year) in model.a and fid not in exempt)
         if model.overrides:  # (13) special-zone overrides are not counted
             admits = admits - var_sum(model.overrides[fid, q.year] for fid in ids
                                    if (fid, q.year) in model.overrides)
-        exits = var_sum(model.e[fid, q.year] for fid in ids)
+        exits = var_sum(model.e[fid, q.year] for fid in ids
+                        if (fid, q.year) not in outside)  # (16) pass-mark exits, if outside
         base = f"c{number}_{level}"
         tag = f"{names.ar(q.area)}_{q.kind}_{q.year}"
         key = (q.area, q.kind, q.year)
@@ -331,18 +389,20 @@ def define_coverage(model: SiteModel, names: Namer,
     Returns ``(population, g)`` pairs for the objective.
     """
     gains: list[tuple[int, pulp.LpVariable]] = []
+    lost = lost_cover(model.problem)  # (16) keep cells whose facilities all failed: gain cells
     for cv in model.problem.cover:
         for t in model.problem.years:
             reach = var_sum(model.x[fid, t] for fid in cv.facilities)
             tag = f"{names.c(cv.cell)}_{cv.kind}_{t}"
-            if cv.mode == "keep":
+            if cv.mode == "keep" and (cv.cell, cv.kind, t) not in lost:
                 if not keep:
                     continue
                 key = (cv.cell, cv.kind, t)
                 limit(model, f"c5_cover_{tag}", reach, 1, ">=", "cover", key)
             else:
                 g = model.lp.add_variable(f"g_{tag}", cat=pulp.LpBinary)
-                add_row(model.lp, f"c5_gain_{tag}", minus(g, reach), LE, 0)
+                family = "c5" if cv.mode == "gain" else "c16"
+                add_row(model.lp, f"{family}_gain_{tag}", minus(g, reach), LE, 0)
                 gains.append((cv.population, g))
     return gains
 
@@ -368,6 +428,35 @@ def define_protected(model: SiteModel, names: Namer) -> None:
             add_row(model.lp, f"c7_protected_{names.f(f.id)}", exits, EQ, 0)
 
 
+def failing_pairs(problem: SiteProblem) -> list[tuple[str, int]]:
+    """(16) ``(facility, year)`` pairs below the pass mark (:meth:`SiteProblem.fails_pass_mark`)."""
+    if problem.pass_mark is None:
+        return []
+    return [(f.id, t) for f in problem.facilities for t in problem.years
+            if problem.fails_pass_mark(f, t)]
+
+
+def lost_cover(problem: SiteProblem) -> set[tuple[str, str, int]]:
+    """(16) ``(cell, kind, year)`` of the keep cells (5) whose existing facilities all fail the
+    pass mark by that year: from then on they are gain cells (8a), not hard rows."""
+    first: dict[str, int] = {}
+    for fid, t in failing_pairs(problem):
+        first[fid] = min(t, first.get(fid, t))
+    out: set[tuple[str, str, int]] = set()
+    for cv in problem.cover if first else ():
+        mine = [fid for fid in cv.facilities if problem.facility(fid).existing]
+        if cv.mode == "keep" and mine and all(fid in first for fid in mine):
+            start = max(first[fid] for fid in mine)
+            out |= {(cv.cell, cv.kind, t) for t in problem.years if t >= start}
+    return out
+
+
+def define_pass_mark(model: SiteModel, names: Namer) -> None:
+    """(16) a facility below the pass mark in ``t`` is not designated at the end of ``t``."""
+    for fid, t in failing_pairs(model.problem):
+        add_row(model.lp, f"c16_pass_mark_{names.f(fid)}_{t}", [(model.x[fid, t], 1)], LE, 0)
+
+
 def define_spread(model: SiteModel, names: Namer) -> list[pulp.LpVariable]:
     """(8) the busiest year's admissions + exits per county and kind, penalised in (8e)."""
     peaks = []
@@ -382,8 +471,11 @@ def define_spread(model: SiteModel, names: Namer) -> list[pulp.LpVariable]:
 
 
 def define_near(model: SiteModel, names: Namer) -> None:
-    """(9) the 800 m rule: ``a[f,t] + x[g,t] <= 1`` for each same-kind ``g`` near applicant ``f``."""
+    """(9) the 800 m rule for each same-type ``g`` near applicant ``f``: ``a[f,t] + x[g,t-1] +
+    a[g,t] <= 1`` (timing ``start``) or ``a[f,t] + x[g,t] <= 1`` (``end``)."""
     p = model.problem
+    start = p.near_timing == "start"
+    before = dict(zip(p.years, (p.base_year, *p.years[:-1]), strict=True))
     for near in p.near:
         f = p.facility(near.facility)
         if f.existing or f.exempt:
@@ -395,7 +487,13 @@ def define_near(model: SiteModel, names: Namer) -> None:
                     continue
                 if not g.existing and t < g.available_from:  # g cannot be designated yet
                     continue
-                model.lp += (model.a[f.id, t] + model.x[gid, t] <= 1,
+                if start:  # x[g,t-1] is 0 before g may apply: left out
+                    held = model.x[gid, before[t]] if g.existing \
+                        or before[t] >= g.available_from else 0
+                    other = held + model.a.get((gid, t), 0)
+                else:
+                    other = model.x[gid, t]
+                model.lp += (model.a[f.id, t] + other <= 1,
                              f"c9_near_{names.f(f.id)}_{names.f(gid)}_{t}")
 
 
@@ -431,6 +529,17 @@ def define_exempt(model: SiteModel, names: Namer) -> None:
             model.lp += (model.a[f.id, f.available_from] == 1, f"c12_exempt_{names.f(f.id)}")
 
 
+def define_pause(model: SiteModel, names: Namer) -> None:
+    """(17) the beds pause on outpatient clinics: no clinic admission subject to the plan in a
+    paused year."""
+    p = model.problem
+    for t in p.paused_years:
+        admits = [model.a[f.id, t] for f in p.facilities
+                  if f.kind == "clinic" and (f.id, t) in model.a and not f.exempt]
+        if admits:
+            model.lp += (pulp.lpSum(admits) <= 0, f"c17_pause_{t}")
+
+
 def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
     """(8a)–(8k); in the elastic form, the sum of slacks alone."""
     if model.elastic:
@@ -440,11 +549,13 @@ def define_objective(model: SiteModel, gains, crowd, peaks) -> None:
         return
     w = model.problem.weights
     score = {f.id: f.score for f in model.problem.facilities}
+    by_id = {f.id: f for f in model.problem.facilities if f.scores}  # (8c) that year's score
     terms = {
         "8a_coverage": linear((-w.coverage * pop, g) for pop, g in gains),
         "8b_crowding": linear((w.crowding, o) for o in crowd),
         "8c_exits": linear(
-            (w.exit_score * score[fid] + w.churn, v) for (fid, _t), v in model.e.items()
+            (w.exit_score * (by_id[fid].score_in(t) if fid in by_id else score[fid]) + w.churn, v)
+            for (fid, t), v in model.e.items()
         ),
         "8d_admissions": linear(
             (w.churn - w.admit_review * score[fid], v) for (fid, _t), v in model.a.items()

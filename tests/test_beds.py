@@ -219,14 +219,21 @@ def test_heze_allocate_branch(tmp_path):
     y = scen / "beds" / "beds.yaml"
     y.write_text(y.read_text(encoding="utf-8").replace("occupancy: 0.80", "occupancy: 0.45"),
                  encoding="utf-8")
+    # Every year is evaluated on its own fund months (by_year, as fund.csv): 2027's 5.4 of 6
+    # (× 0.9 instead of × 1.1) gives 8.235 × 0.9 / 1.1 = 6.74, between 6.355 and 7.5: hold.
     r = plan_beds(scen, "beds/beds.yaml")
     f = r.summary["figures"]
     assert r.summary["branch"] == "allocate" and r.violations == []
     assert f["new_beds"] == math.floor((f["computed"] - f["actual"]) * 8_795_939 / 1000)
-    added = r.files["beds.csv"].set_index("county")["added"]
+    beds = r.files["beds.csv"]
+    added = beds[beds["year"] == 2026].set_index("county")["added"]
     assert added.sum() == f["new_beds"] > 0
     assert (added[["牡丹区", "定陶区", "成武县", "鄄城县"]] == 0).all()
     assert (added[["曹县", "单县", "巨野县", "郓城县", "东明县"]] > 0).all()
+    assert r.summary["branches"] == {"2026": "allocate", "2027": "hold", "2028": "allocate",
+                                     "2029": "allocate", "2030": "allocate"}
+    assert r.summary["paused_years"] == [] and beds["paused"].sum() == 0
+    assert beds.loc[beds["year"] == 2027, "added"].sum() == 0
 
 
 def test_zhangye_generator_is_deterministic():

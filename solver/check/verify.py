@@ -20,21 +20,31 @@ Checks, numbered as the model's constraints:
 
 and the rules of the Heze plan, when the scenario has them:
 
-9. the 800 m rule (二(二)): no applicant subject to the plan is admitted in a year that ends with
-   a designated facility of its kind within the radius — from the model's lists, and again from
-   the plan's lon/lat in the projected CRS (:func:`near_residuals`);
+9. the 800 m rule (二(二)): no applicant subject to the plan is admitted in a year that begins
+   with a designated facility of its type within the radius or in which such a facility is
+   admitted (``near_timing: start``), or in a year that ends with one designated (``end``) —
+   from the model's lists, and again from the plan's lon/lat in the projected CRS
+   (:func:`near_residuals`, the type being the kind or the category, ``rules.near_type``);
 10. the fund-risk gate (二(三)1): no admission subject to the plan in a closed year;
 11. moves (二(二)): from its application year on, the new address is admitted exactly in the year
     the old one exits;
 12. exempt facilities (二(三)2, 二(三)3, 2025-03-01) are admitted in their application year and
     never exit; their admissions are not counted in the quotas (3), (4);
+17. the beds pause on outpatient clinics (二(一)1, ``rules.bed_pause_outpatient``): no clinic
+    admission subject to the plan in a paused year;
 
 and the allocation rules (:mod:`dingdian.write.allocation`), when the scenario has them:
 
 13. special-zone overrides (plan.csv's ``approval``) are admissions of zone applicants within
     each county's budget, not counted in (3), (4);
 14. role holders (``role_<code>``) are designated, eligible, and as many as each county needs;
-15. an over-configured county admits only in years whose planned exits are done.
+15. an over-configured county admits only in years whose planned exits are done;
+
+and the quality rule, when the scenario has a pass mark:
+
+16. no facility is designated at the end of a year whose score (the scores table's, else
+    facilities.csv's) is below the pass mark (张掖 五(一)2 考核不达标); with
+    ``pass_mark_exits: outside`` these exits are not counted in (3), (4).
 
 The facility attributes of these rules (``exempt_rule``, ``moves_from``) are read from the
 plan's own columns when it has them, else from the scenario's problem.
@@ -46,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from dingdian.models.data import SiteProblem
-from dingdian.models.site import street_rest_quotas
+from dingdian.models.site import failing_pairs, lost_cover, street_rest_quotas
 from dingdian.write import allocation as allocation_report
 
 
@@ -142,6 +152,10 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     # exempt from the plan (12) or special-zone overrides (13, plan.csv's approval) are not
     # counted
     flows = _flows(plan, exempt | allocation_report.override_mask(plan))
+    failing = failing_pairs(problem)
+    outside = set() if problem.pass_mark_within_limits else set(failing)
+    flows["outside"] = [(fid, int(y)) in outside for fid, y in
+                        zip(flows["facility_id"].astype(str), flows["year"], strict=True)]
     checks: list[tuple[int, str, pd.DataFrame, object]] = []
     for q in problem.quotas:
         if q.level == "county":
@@ -154,7 +168,7 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     for number, level, rows, q in checks:
         rows = rows[(rows["kind"] == q.kind) & (rows["year"] == q.year)]
         adm = int(rows.loc[~rows["exempt"], "admitted"].sum())
-        ext = int(rows["exited"].sum())
+        ext = int(rows.loc[~rows["outside"], "exited"].sum())
         for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
                                          ("exits", ext, q.exit, problem.options.exit_mode)):
             if (mode == "exact" and have != limit) or have > limit:
@@ -163,12 +177,13 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
 
     # 5 coverage from the model's reach lists
     pos = {fid: i for i, fid in enumerate(ids)}
+    lost = lost_cover(problem)  # (16) all its facilities failed the pass mark: not kept
     for cv in problem.cover:
         if cv.mode != "keep":
             continue
         rows = [pos[f] for f in cv.facilities if f in pos]
         for t in problem.years:
-            if int(d.iloc[rows][t].sum()) < 1:
+            if (cv.cell, cv.kind, t) not in lost and int(d.iloc[rows][t].sum()) < 1:
                 out.append(f"5 cover: cell {cv.cell} has no {cv.kind} within reach in {t}")
 
     # 7 protected
@@ -176,6 +191,12 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     exited = (np.diff(d.to_numpy(), axis=1) < 0).any(axis=1)
     for fid in ids[prot & exited]:
         out.append(f"7 protected: {fid} is protected but exits")
+
+    # 16 pass mark
+    for fid, t in failing:
+        if fid in pos and int(d.iloc[pos[fid]][t]) == 1:
+            out.append(f"16 pass mark: {fid} scores {by_id[fid].score_in(t)} in {t}, below the "
+                       f"pass mark {problem.pass_mark}, but is designated at the end of {t}")
 
     out += _heze_residuals(plan, problem, d, exempt, moves_from, by_id)
     out += allocation_report.residuals(plan, problem, d)  # 13–15
@@ -201,7 +222,8 @@ def _heze_residuals(plan, problem: SiteProblem, d: pd.DataFrame, exempt: np.ndar
         if i is None or exempt[i] or near.facility not in admitted:
             continue
         t = admitted[near.facility]
-        hits = [g for g in near.others if g in pos and values[pos[g], col[t]] == 1]
+        cols = [col[t] - 1, col[t]] if problem.near_timing == "start" else [col[t]]
+        hits = [g for g in near.others if g in pos and values[pos[g], cols].max() == 1]
         if hits:
             out.append(f"9 near: {near.facility} admitted in {t} with designated {hits[0]} "
                        f"within {near.radius_m:.0f} m")
@@ -212,6 +234,15 @@ def _heze_residuals(plan, problem: SiteProblem, d: pd.DataFrame, exempt: np.ndar
         if made:
             out.append(f"10 gate: {len(made)} admission(s) in {t} while the fund-risk gate is "
                        f"closed, e.g. {made[0]}")
+
+    # 17 beds pause on outpatient clinics
+    kind = plan["kind"].astype(str).tolist()
+    for t in problem.paused_years:
+        made = [fid for fid, y in admitted.items()
+                if y == t and kind[pos[fid]] == "clinic" and not exempt[pos[fid]]]
+        if made:
+            out.append(f"17 pause: {len(made)} clinic admission(s) in {t} while the needed-beds "
+                       f"rule pauses new designations (二(一)1), e.g. {made[0]}")
 
     # 11 moves: from the new site's application year on, admitted iff the old site exits
     for i, old in enumerate(moves_from):
@@ -245,10 +276,13 @@ def _heze_residuals(plan, problem: SiteProblem, d: pd.DataFrame, exempt: np.ndar
 
 
 def near_residuals(plan: pd.DataFrame, radius_m: float, crs: str,
-                   exempt: np.ndarray | None = None) -> list[str]:
-    """Check 9 from geometry alone: no applicant subject to the plan admitted in a year that
-    ends with a designated facility of its kind within ``radius_m`` (distances recomputed from
-    the plan's lon/lat in ``crs``; 1 cm of slack for the rounding of lon/lat)."""
+                   exempt: np.ndarray | None = None, timing: str = "start",
+                   by: str = "kind") -> list[str]:
+    """Check 9 from geometry alone: no applicant subject to the plan admitted in a year in which
+    a facility of its type (plan column ``by``: ``kind`` or ``category``) within ``radius_m`` is
+    designated at the start or admitted (``timing="start"``), or designated at the end
+    (``"end"``); distances recomputed from the plan's lon/lat in ``crs``, 1 cm of slack for the
+    rounding of lon/lat."""
     from pyproj import Transformer
 
     to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -260,7 +294,7 @@ def near_residuals(plan: pd.DataFrame, radius_m: float, crs: str,
         exempt = (_text(plan["exempt_rule"]).str.strip() != "").to_numpy() \
             if "exempt_rule" in plan else np.zeros(len(plan), dtype=bool)
     applicant = (plan["status"].astype(str) == "applicant").to_numpy()
-    kind = plan["kind"].astype(str).to_numpy()
+    kind = plan[by].astype(str).to_numpy()
     ids = plan["facility_id"].astype(str).to_numpy()
     out = []
     steps = np.diff(values, axis=1)
@@ -269,7 +303,8 @@ def near_residuals(plan: pd.DataFrame, radius_m: float, crs: str,
             continue
         t = j + 1
         dist = np.hypot(fx - fx[i], fy - fy[i])
-        near = (dist <= radius_m - 0.01) & (kind == kind[i]) & (values[:, t] == 1)
+        held = values[:, t - 1:t + 1].max(axis=1) if timing == "start" else values[:, t]
+        near = (dist <= radius_m - 0.01) & (kind == kind[i]) & (held == 1)
         near[i] = False
         if near.any():
             g = int(np.flatnonzero(near)[0])
@@ -277,8 +312,10 @@ def near_residuals(plan: pd.DataFrame, radius_m: float, crs: str,
                        f"{ids[g]} {dist[g]:.0f} m away (< {radius_m:.0f} m)")
     return out
 
-def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str) -> list[str]:
-    """Check 5 from geometry alone: distances recomputed from lon/lat in a projected CRS."""
+def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str,
+                       skip: set[tuple[str, str, int]] = frozenset()) -> list[str]:
+    """Check 5 from geometry alone: distances recomputed from lon/lat in a projected CRS;
+    ``skip`` holds the ``(cell, kind, year)`` the pass mark (16) frees from the rule."""
     from pyproj import Transformer
 
     to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -297,18 +334,21 @@ def coverage_residuals(plan: pd.DataFrame, cells: pd.DataFrame, crs: str) -> lis
         for j, t in enumerate(years, start=1):
             covered = (near & (d[of_kind, j][None, :] == 1)).any(axis=1)
             for cell in must["cell_id"].to_numpy()[~covered]:
-                out.append(f"5 cover (geometry): cell {cell} has no {kind} within reach in {t}")
+                if (str(cell), kind, int(t)) not in skip:
+                    out.append(f"5 cover (geometry): cell {cell} has no {kind} within reach "
+                               f"in {t}")
     return out
 
 
 def check_plan(plan: pd.DataFrame, scenario) -> list[str]:
     """All residual checks of a plan against a loaded scenario."""
     out = residuals(plan, scenario.problem) + coverage_residuals(
-        plan, scenario.cells, scenario.config.crs
+        plan, scenario.cells, scenario.config.crs, lost_cover(scenario.problem)
     )
     rules = getattr(scenario.config, "rules", None)
     radius = getattr(rules, "near_radius_m", None) if rules is not None else None
     if radius:
         exempt = (_rule_column(plan, scenario.problem, "exempt_rule", "exempt") != "").to_numpy()
-        out += near_residuals(plan, float(radius), scenario.config.crs, exempt)
+        out += near_residuals(plan, float(radius), scenario.config.crs, exempt,
+                              rules.near_timing, rules.near_type)
     return out

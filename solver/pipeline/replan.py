@@ -207,6 +207,12 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
         fund = sc.gate[sc.gate["year"] >= from_year].drop(columns=["open", "reasons"])
         fund.to_csv(folder / "fund.csv", index=False)
         files["fund"] = "fund.csv"
+    scores = getattr(sc, "scores", None)
+    if scores is not None:  # the scores of the remaining years, of the facilities kept
+        ids = set(facilities["facility_id"].astype(str))
+        scores[(scores["year"] >= from_year) & scores["facility_id"].isin(ids)].to_csv(
+            folder / "scores.csv", index=False)
+        files["scores"] = "scores.csv"
     alloc = cfg.get("allocation") or {}
     for section, key in (("zones", "budget"), ("sequencing", "planned")):
         rows = (alloc.get(section) or {}).get(key)

@@ -4,10 +4,11 @@
 9,856, 3:5:2, county shares by census population), then solves the yearly bed-reduction model
 of :mod:`dingdian.models.beds_model` with one backend of :mod:`dingdian.run.backends` and writes 表1, 表4, 表5
 from the solved plan. ``kind: heze`` (菏泽 二(一), 术语解释): the need formula, the decision rule
-and, under ``allocate``, the county allocation (:mod:`dingdian.models.beds`).
+and, under ``allocate``, the county allocation (:mod:`dingdian.models.beds`), every evaluation
+year (:mod:`dingdian.planners.beds_heze`).
 
 ``beds.csv`` columns (one row per hospital and year for Zhangye, base year included; one row per
-county for Heze, in its evaluation year):
+county and evaluation year for Heze):
 
 =================  ==========================================================================
 county             县区
@@ -21,6 +22,7 @@ to_nursing         cut beds converted to nursing beds (转向养老、护理机�
 occupancy          bed occupancy (病床使用率), a fraction
 floor, nursing_allowed                       Zhangye only: the hospital's floor, 0/1
 population, per_thousand, outside_allocation, eligible    Heze only
+branch, paused     Heze only: the year's 二(一) branch; 1 = new inpatient designations paused
 =================  ==========================================================================
 """
 
@@ -33,17 +35,16 @@ import pandas as pd
 
 from dingdian.errors import ScenarioError
 from dingdian.models import beds as mb
-from dingdian.planners.beds_check import check_heze, check_zhangye
+from dingdian.planners.beds_check import check_zhangye
+from dingdian.planners.beds_heze import TH, heze_table, plan_heze  # noqa: F401 (re-exported)
 from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
 from dingdian.run.backends import run_backend
 from dingdian.scenario.beds import (
-    HezeBeds,
     PublishedTables,
     ZhangyeBeds,
-    read_age_bands,
+    heze_years,
     read_beds_config,
     read_census,
-    read_heze_counties,
     read_hospitals,
     read_tables,
 )
@@ -52,7 +53,6 @@ from dingdian.scenario.files import Collector
 T1 = "tables/表1_定点医疗机构床位规划目标.csv"
 T4 = "tables/表4_张掖市医保筹资可承担的千人床位数配置.csv"
 T5 = "tables/表5_按定点医疗机构级别床位数配置.csv"
-TH = "tables/床位测算.csv"
 EXISTING, PLANNED = "现有床位数（张）", "规划床位数（张）"
 COLUMNS = ["county", "hospital_id", "name", "level", "year", "beds", "cut", "added",
            "to_nursing", "occupancy", "floor", "nursing_allowed"]
@@ -73,23 +73,20 @@ def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
         if nursing_capacity is not None:
             cfg = cfg.model_copy(update={"nursing_capacity": dict(nursing_capacity)})
         return _plan_zhangye(path, cfg, backend, time_limit)
-    return _plan_heze(path, cfg)
+    return plan_heze(path, cfg)
 
 
 # --------------------------------------------------------------------------- Zhangye
 def read_inputs(scenario_dir: Path, beds_file: str):
     """Every file of a beds plan read and checked, nothing solved (``dingdian validate``):
-    the configuration and, for Zhangye, ``(tables, census, hospitals)``; for Heze,
-    ``(age bands, counties)``. All problems are raised together."""
+    the configuration and, for Zhangye, ``(tables, census, hospitals)``; for Heze, every
+    evaluation year's inputs (:func:`dingdian.scenario.beds.heze_years`). All problems are
+    raised together."""
     path = Path(scenario_dir) / beds_file
     cfg = read_beds_config(path)
     if isinstance(cfg, ZhangyeBeds):
         return cfg, _zhangye_inputs(path, cfg)
-    found = Collector()
-    ages = found.run(read_age_bands, path.parent / cfg.files.age_bands)
-    counties = found.run(read_heze_counties, path.parent / cfg.files.counties, cfg, path.name)
-    found.raise_if_any()
-    return cfg, (ages, counties)
+    return cfg, heze_years(path, cfg)
 
 
 def _zhangye_inputs(path: Path, cfg: ZhangyeBeds):
@@ -254,105 +251,3 @@ def zhangye_tables(frame: pd.DataFrame, tables: PublishedTables, t0: int,
         T5: _table(level_rows, "定点医疗机构", {k: f"{k}医疗机构" for k in tables.level},
                    (EXISTING, PLANNED, "规划调整数（张）")),
     }
-
-
-# --------------------------------------------------------------------------- Heze
-def _plan_heze(path: Path, cfg: HezeBeds) -> ExtraResult:
-    _cfg, (ages, counties) = read_inputs(path.parent, path.name)
-    d, fm = cfg.discharges, cfg.fund_months
-    kp = mb.patient_coefficient(d.local_local, d.local_elsewhere, d.elsewhere_local)
-    kf = mb.fund_coefficient(fm.payable, fm.required)
-    total_insured = int(ages["insured"].sum())
-    computed = mb.needed_beds_per_thousand(
-        list(ages["admission_rate"]), list(ages["insured"]), cfg.avg_stay_days, cfg.occupancy,
-        total_insured, kp, kf)
-    actual = float(counties["actual_beds"].sum()) * 1000 / cfg.population_total
-    branch = mb.heze_branch(computed, cfg.target_per_thousand, actual)
-    weights = {r.county: (r.population, r.occupancy) for r in counties.itertuples()}
-    alloc = mb.allocate_new_beds(computed, actual, cfg.population_total, weights,
-                                 target=cfg.target_per_thousand, outside=cfg.outside_allocation,
-                                 min_occupancy=cfg.min_occupancy)
-    need = mb.new_bed_total(computed, actual, cfg.population_total) if branch == mb.ALLOCATE else 0
-    outside = counties["county"].isin(cfg.outside_allocation).astype(int)
-    eligible = ((outside == 0) & (counties["occupancy"] >= cfg.min_occupancy)).astype(int)
-    frame = pd.DataFrame({
-        "county": counties["county"], "hospital_id": "", "name": "", "level": "",
-        "year": cfg.year, "beds": counties["actual_beds"], "cut": 0,
-        "added": counties["county"].map(alloc).astype(int), "to_nursing": 0,
-        "occupancy": counties["occupancy"], "population": counties["population"],
-        "per_thousand": (counties["actual_beds"] * 1000 / counties["population"].where(
-            counties["population"] > 0)).round(4),
-        "outside_allocation": outside, "eligible": eligible,
-    })
-    placed = int(frame["added"].sum())
-    figures = {
-        "year": cfg.year, "admissions": float((ages["admission_rate"] * ages["insured"]).sum()),
-        "total_insured": total_insured, "avg_stay_days": cfg.avg_stay_days,
-        "occupancy": cfg.occupancy, "discharges": d.model_dump(), "fund_months": fm.model_dump(),
-        "patient_coefficient": kp, "fund_coefficient": kf, "computed": computed,
-        "target": cfg.target_per_thousand, "actual": actual,
-        "actual_beds": int(counties["actual_beds"].sum()),
-        "population_total": cfg.population_total, "branch": branch, "new_beds": need,
-        "placed": placed, "allocation": {k: int(v) for k, v in alloc.items()},
-        "outside_allocation": list(cfg.outside_allocation), "min_occupancy": cfg.min_occupancy,
-    }
-    notes = [{
-        mb.PAUSE: f"测算值 {computed:.4f} < 目标值 {cfg.target_per_thousand} and < 实际值 "
-                  f"{actual:.4f}: 二(一)1 — 暂停全市当年度医疗机构新增医保定点的受理和评估",
-        mb.ALLOCATE: f"测算值 {computed:.4f} > 目标值 {cfg.target_per_thousand} and > 实际值 "
-                     f"{actual:.4f}: 二(一)2 — {need} new designated beds, {placed} placed by "
-                     "county (population × occupancy, largest remainder)",
-        mb.HOLD: f"测算值 {computed:.4f} lies between 目标值 {cfg.target_per_thousand} and 实际值 "
-                 f"{actual:.4f} (or equals one): neither 二(一)1 nor 二(一)2 applies — no pause "
-                 "is ordered and no beds are allocated",
-    }[branch]]
-    if branch == mb.ALLOCATE and placed < need:
-        notes.append(f"{need - placed} beds could not be placed: no county is eligible")
-    county_pop = int(counties["population"].sum())
-    if county_pop != cfg.population_total:
-        notes.append(f"county populations add up to {county_pop:,}, the city total is "
-                     f"{cfg.population_total:,}: county figures serve as allocation weights only")
-    if cfg.synthetic:
-        notes.append("synthetic inputs: the branch illustrates the rule, it is not an official "
-                     "Heze result")
-    if cfg.outside_allocation:
-        notes.append("outside the county allocation (结合实际情况确定): "
-                     + ", ".join(cfg.outside_allocation))
-    table = heze_table(ages, frame, figures)
-    violations = check_heze(ages, frame, figures)
-    summary = {"kind": "heze", "branch": branch, "status": "computed", "figures": figures,
-               "notes": notes, "verified": not violations}
-    summary["headline"] = (
-        f"床位 beds: 测算值 computed {figures.get('computed', float('nan')):.2f} per thousand vs "
-        f"目标值 target {figures.get('target', float('nan'))} and 实际值 actual "
-        f"{figures.get('actual', float('nan')):.2f} → {branch}")
-    return ExtraResult(name="beds", files={"beds.csv": frame, TH: table},
-                       sheets={"床位测算": table}, summary=summary, violations=violations)
-
-
-def heze_table(ages: pd.DataFrame, frame: pd.DataFrame, f: dict) -> pd.DataFrame:
-    """``tables/床位测算.csv``: 项目, 县区, 数值, 说明."""
-    rows = [("住院率×参保人数", "", float(r.admission_rate * r.insured),
-             f"{r.age_band}: {r.admission_rate} × {r.insured}") for r in ages.itertuples()]
-    d = f["discharges"]
-    rows += [
-        ("总参保人数", "", f["total_insured"], "Σ 年龄段参保人数"),
-        ("平均住院日", "", f["avg_stay_days"], ""),
-        ("病床使用率", "", f["occupancy"], ""),
-        ("患者调节系数", "", f["patient_coefficient"],
-         f"({d['local_local']} − {d['local_elsewhere']} + {d['elsewhere_local']}) ÷ "
-         f"{d['local_local']}"),
-        ("基金调节系数", "", f["fund_coefficient"],
-         f"{f['fund_months']['payable']} ÷ {f['fund_months']['required']}"),
-        ("测算值（张/千人）", "", f["computed"], "基本医保需要千人床位数"),
-        ("目标值（张/千人）", "", f["target"], "二(一)"),
-        ("实际值（张/千人）", "", f["actual"], f"{f['actual_beds']} 张 / {f['population_total']} 人"),
-        ("判定", "", f["branch"], {"pause": "二(一)1 暂停新增定点受理", "allocate": "二(一)2 分县区配置",
-                                  "hold": "介于目标值与实际值之间：规划未规定"}[f["branch"]]),
-        ("新增定点床位（张）", "全市", f["new_beds"], "⌊(测算值 − 实际值) × 常住人口 / 1000⌋"),
-    ]
-    for r in frame.itertuples():
-        why = ("结合实际情况确定" if r.outside_allocation else
-               "" if r.eligible else f"床位使用率低于 {f['min_occupancy']}")
-        rows.append(("新增定点床位（张）", r.county, int(r.added), why))
-    return pd.DataFrame(rows, columns=["项目", "县区", "数值", "说明"])

@@ -96,6 +96,9 @@ def check_heze(ages: pd.DataFrame, counties: pd.DataFrame, figures: dict) -> lis
         out.append("a county gets a negative number of new beds")
     if branch != "allocate" and added.sum() != 0:
         out.append(f"{int(added.sum())} new beds allocated under branch {branch!r}")
+    if "paused" in counties and (counties["paused"] != int(branch == "pause")).any():
+        out.append(f"paused is {sorted(set(counties['paused']))}, branch {branch!r} says "
+                   f"{int(branch == 'pause')}: a pause year admits no new inpatient designation")
     if branch == "allocate":
         barred = counties[(counties["outside_allocation"] == 1)
                           | (counties["occupancy"] < figures["min_occupancy"])]

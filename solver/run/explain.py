@@ -20,8 +20,9 @@ A target's line splits that amount into its causes, each with its share:
 
 * the rules that cannot be counted, measured by solving the elastic form again with each left
   out in turn (:data:`dingdian.models.site.RELAXABLE`): keeping every covered cell covered (5),
-  the 800 m rule (9), the fund-risk gate (10), moves across management areas (11); a rule's
-  share is how much the shortfall falls when it is left out;
+  the 800 m rule (9), the fund-risk gate (10), moves across management areas (11), the beds
+  pause on outpatient clinics (17); a rule's share is how much the shortfall falls when it is
+  left out;
 * what is left: the county's other targets and limits together.
 
 So the shares add up to the amount, whatever backend solved it.
@@ -44,6 +45,7 @@ RULE_WORDS = {
     "gate": "the fund-risk gate (二(三)1)",
     "moves": "the moves across management areas (二(二))",
     "sequencing": "存量退出优先 (五(一)4, 七(三)): a year's admissions wait until its planned exits",
+    "pause": "the needed-beds pause on outpatient clinics (二(一)1)",
 }
 
 
@@ -54,6 +56,8 @@ def _rule_words(p: SiteProblem, rule: str, county: str, kind: str, year: int) ->
         words += f" ({', '.join(f'{e.year} {e.exits}' for e in planned)}) are done"
     if rule == "gate":
         words += f" closed in {', '.join(str(y) for y in p.closed_years if y <= year)}"
+    if rule == "pause":
+        words += f" in {', '.join(str(y) for y in p.paused_years if y <= year)}"
     return words
 
 
@@ -70,7 +74,7 @@ def _present(p: SiteProblem) -> list[str]:
     """The rules of :data:`RELAXABLE` the problem has rows for."""
     has = {"cover": any(c.mode == "keep" for c in p.cover), "near": bool(p.near),
            "gate": bool(p.closed_years), "moves": any(f.moves_from for f in p.facilities),
-           "sequencing": bool(p.exit_plan)}
+           "sequencing": bool(p.exit_plan), "pause": bool(p.paused_years)}
     return [r for r in RELAXABLE if has[r]]
 
 
@@ -140,6 +144,7 @@ def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: i
                 f"— the targets and exit limits cannot keep this populated cell covered")
     level, what = family.split("_")
     area, kind, year = key
+    failed = _pass_mark_words(p, level, area, kind, year) if what == "exit" else ""
     quotas = [q for q, _ids in street_rest_quotas(p)] if level == "rest" else p.quotas
     limit = next(getattr(q, what) for q in quotas
                  if (q.level, q.area, q.kind, q.year) == (level, area, kind, year))
@@ -149,13 +154,30 @@ def _sentence(p: SiteProblem, family: str, key: tuple, direction: str, amount: i
     name = table(p, level, kind)
     if direction == "+":
         return (f"{label(area, kind)}: {year} needs {limit + amount} {word}, the limit in "
-                f"{name} is {limit} — {amount} over")
+                f"{name} is {limit}{failed} — {amount} over")
     why = ""
     if what == "admit" and year in p.closed_years:
         reasons = {g.year: g.reasons for g in p.gate}
         why = f" (the fund-risk gate (二(三)1) is closed in {year}: {reasons.get(year, '')})"
     return (f"{label(area, kind)}: {year} can make only {limit - amount} {word}, {name} "
             f"publishes exactly {limit}{why} — {amount} short")
+
+
+def _pass_mark_words(p: SiteProblem, level: str, area: str, kind: str, year: int) -> str:
+    """' (3 score below the pass mark 60 in 2025 and must exit: 考核不达标, 五(一)2)' when the
+    pass mark (16) forces exits into the area's limit of that year."""
+    if p.pass_mark is None or not p.pass_mark_within_limits:
+        return ""
+    rest = {fid for q, ids in street_rest_quotas(p) if (q.area, q.kind, q.year) ==
+            (area, kind, year) for fid in ids} if level == "rest" else set()
+    due = [f for f in p.facilities if (f.id in rest if level == "rest" else
+                                       getattr(f, level) == area) and f.kind == kind
+           and f.existing and p.fails_pass_mark(f, year)
+           and not any(p.fails_pass_mark(f, t) for t in p.years if t < year)]
+    if not due:
+        return ""
+    return (f" ({len(due)} score below the pass mark {p.pass_mark} in {year} and must exit: "
+            f"考核不达标, 五(一)2)")
 
 
 def _role_sentence(p: SiteProblem, county: str, role: str, year: int, amount: int) -> str:

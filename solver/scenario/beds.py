@@ -14,6 +14,11 @@ CSV layouts
 * ``census`` (Zhangye): ``county, population`` (the scenario's ``census.csv``).
 * ``age_bands.csv`` (Heze): ``age_band, insured, admission_rate``.
 * ``counties.csv`` (Heze): ``county, population, actual_beds, occupancy``.
+
+Heze's rule is evaluated in every year of ``years`` (二(一)1 当年度), each from its own figures:
+the top-level figures are those of ``year``, and ``by_year`` gives a year's own (any of the
+files, the average stay, the occupancy, the discharges, the fund months, the population); a
+figure a year does not give is the top-level one, and :func:`heze_years` says which.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from dingdian.errors import ScenarioError
+from dingdian.models.beds import PAUSE, heze_figures
 from dingdian.models.beds_model import Hospital
-from dingdian.scenario.files import Table, read_text
+from dingdian.models.data import BedPause
+from dingdian.scenario.files import Collector, Table, read_text
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -89,6 +96,19 @@ class FundMonths(BaseModel):
     required: float = Field(gt=0)  # 基金安全要求可支付月数
 
 
+class HezeYear(BaseModel):
+    """One year's own figures (``by_year``); a figure not given is the top-level one."""
+
+    model_config = STRICT
+    age_bands: str | None = None
+    counties: str | None = None
+    avg_stay_days: float | None = Field(None, gt=0)
+    occupancy: float | None = Field(None, gt=0, le=2)
+    discharges: Discharges | None = None
+    fund_months: FundMonths | None = None
+    population_total: int | None = Field(None, gt=0)
+
+
 class HezeBeds(BaseModel):
     """``kind: heze`` — the need formula, the 二(一) decision rule and the county allocation."""
 
@@ -107,6 +127,22 @@ class HezeBeds(BaseModel):
     outside_allocation: tuple[str, ...] = ()
     management_areas: tuple[str, ...] = ()
     min_occupancy: float = Field(0.0, ge=0, le=2)
+    #: the years the rule is evaluated in (二(一)1 当年度); empty: ``year`` alone
+    years: tuple[int, ...] = ()
+    #: a year's own figures over the top-level ones (which are ``year``'s)
+    by_year: dict[int, HezeYear] = {}
+
+    @model_validator(mode="after")
+    def _by_year(self) -> HezeBeds:
+        bad = [y for y in self.by_year if y not in self.evaluation_years]
+        if bad:
+            raise ValueError(f"by_year: {bad[0]} is not one of the years "
+                             f"{list(self.evaluation_years)}")
+        return self
+
+    @property
+    def evaluation_years(self) -> tuple[int, ...]:
+        return self.years or (self.year,)
 
 
 BedsConfig = Annotated[ZhangyeBeds | HezeBeds, Field(discriminator="kind")]
@@ -241,3 +277,79 @@ def read_heze_counties(path: Path, cfg: HezeBeds, yaml_name: str) -> pd.DataFram
                                 f"unknown county {area!r} (not in {t.name} nor management_areas)")
     return pd.DataFrame({"county": county, "population": pop, "actual_beds": beds,
                          "occupancy": occ})
+
+
+@dataclass(frozen=True, eq=False)
+class HezeYearInputs:
+    """The figures 二(一) is evaluated on in ``year``; ``own`` names those the year gives itself
+    (``by_year``, or all of them for the top-level ``year``), the rest are ``year``'s."""
+
+    year: int
+    ages: pd.DataFrame
+    counties: pd.DataFrame
+    avg_stay_days: float
+    occupancy: float
+    discharges: Discharges
+    fund_months: FundMonths
+    population_total: int
+    own: tuple[str, ...]
+
+    def figures(self, target: float) -> dict:
+        """:func:`dingdian.models.beds.heze_figures` of this year."""
+        d, fm = self.discharges, self.fund_months
+        return heze_figures(self.ages["admission_rate"], self.ages["insured"],
+                            self.avg_stay_days, self.occupancy,
+                            (d.local_local, d.local_elsewhere, d.elsewhere_local),
+                            (fm.payable, fm.required), float(self.counties["actual_beds"].sum()),
+                            self.population_total, target)
+
+
+SCALARS = ("avg_stay_days", "occupancy", "discharges", "fund_months", "population_total")
+
+
+def heze_years(path: Path, cfg: HezeBeds) -> list[HezeYearInputs]:
+    """Every evaluation year's inputs, its files read and checked (all problems together)."""
+    found = Collector()
+    ages_files = {cfg.files.age_bands, *(y.age_bands for y in cfg.by_year.values() if y.age_bands)}
+    county_files = {cfg.files.counties, *(y.counties for y in cfg.by_year.values() if y.counties)}
+    ages = {n: found.run(read_age_bands, path.parent / n) for n in sorted(ages_files)}
+    counties = {n: found.run(read_heze_counties, path.parent / n, cfg, path.name)
+                for n in sorted(county_files)}
+    found.raise_if_any()
+    out = []
+    for year in cfg.evaluation_years:
+        own = cfg.by_year.get(year, HezeYear())
+        given = {k for k, v in own.model_dump().items() if v is not None}
+        if year == cfg.year:
+            given = {"age_bands", "counties", *SCALARS}
+        scalars = {k: getattr(own, k) if getattr(own, k) is not None else getattr(cfg, k)
+                   for k in SCALARS}
+        out.append(HezeYearInputs(
+            year=year, ages=ages[own.age_bands or cfg.files.age_bands],
+            counties=counties[own.counties or cfg.files.counties],
+            own=tuple(k for k in ("age_bands", "counties", *SCALARS) if k in given), **scalars))
+    return out
+
+
+def bed_pause_years(root: Path, beds_file: str | None,
+                    years) -> tuple[tuple[BedPause, ...], tuple[str, ...]]:
+    """The years of ``years`` whose needed beds pause new designations (二(一)1), for the
+    outpatient pause (17) of ``rules.bed_pause_outpatient``, and notes on what is missing."""
+    what = "rules.bed_pause_outpatient"
+    if not beds_file:
+        return (), (f"{what}: the scenario names no beds file, so no year is paused",)
+    cfg = read_beds_config(Path(root) / beds_file)
+    if not isinstance(cfg, HezeBeds):
+        return (), (f"{what}: {beds_file} is not a Heze beds file (kind: heze), so no year is "
+                    "paused",)
+    evaluated = {y.year: y.figures(cfg.target_per_thousand)
+                 for y in heze_years(Path(root) / beds_file, cfg)}
+    out, notes = [], []
+    for t in years:
+        f = evaluated.get(t)
+        if f is None:
+            notes.append(f"{what}: {beds_file} gives no figures for {t}, which is not paused")
+        elif f["branch"] == PAUSE:
+            out.append(BedPause(t, f"二(一)1 测算值 {f['computed']:.2f} < 目标值 {f['target']:g} "
+                                   f"and < 实际值 {f['actual']:.2f}"))
+    return tuple(out), tuple(notes)

@@ -57,6 +57,7 @@ from dingdian.geometry import check_crs, crs_mismatch, project
 from dingdian.models.data import KINDS, SiteProblem
 from dingdian.scenario.aliases import COLUMNS, column_code
 from dingdian.scenario.allocation import prepare
+from dingdian.scenario.beds import bed_pause_years
 from dingdian.scenario.cells import UrbanArea, assign_population, build_cells, facility_cells
 from dingdian.scenario.consistency import (
     existing_counts,
@@ -70,6 +71,7 @@ from dingdian.scenario.facilities import read_facilities
 from dingdian.scenario.files import Collector, Table, split_sheet
 from dingdian.scenario.outlines import read_features
 from dingdian.scenario.problem import compile_problem, coverage
+from dingdian.scenario.quality import pass_mark_notes, read_scores
 from dingdian.scenario.schema import (
     ScenarioConfig,
 )
@@ -105,6 +107,9 @@ class Scenario:
     variant: Path | None = None
     #: the 人口90%+地理10% street split (:mod:`dingdian.planners.street_split`), None without streets
     street_split: pd.DataFrame | None = None
+    #: scores by year (``facility_id, year, score``, :mod:`dingdian.scenario.quality`), None
+    #: without ``files.scores``
+    scores: pd.DataFrame | None = None
 
     @property
     def root(self) -> Path:
@@ -331,6 +336,11 @@ def load_scenario(path: str | Path) -> Scenario:
         street_q = found.run(_quotas, files["street_quotas"], counties, cfg, streets)
     facilities = found.run(read_facilities, files["facilities"], cfg, counties, streets)
     gate = found.run(_fund, files["fund"], cfg) if files.get("fund") is not None else None
+    # 二(一)1's pause on outpatient clinics (17): the years the beds file (kind heze) pauses
+    paused = found.run(bed_pause_years, res.root, cfg.beds, cfg.years) \
+        if cfg.rules.bed_pause_outpatient else ((), ())
+    scores = found.run(read_scores, files["scores"], cfg, facilities) \
+        if files.get("scores") is not None and facilities is not None else None
     counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
     for problem in _across_files(cfg, files, counties_xy, urban, targets, county_q, street_q,
                                  facilities):
@@ -355,7 +365,9 @@ def load_scenario(path: str | Path) -> Scenario:
                          & (facilities["status"] == "existing")
                          & facilities["cell_id"].isin(rural)]["cell_id"]
     pop, warnings = assign_population(cells, census, urban, village, grid.population_decay_m)
-    warnings = [*facilities.attrs.get("notes", ()), *warnings]
+    warnings = [*facilities.attrs.get("notes", ()), *warnings, *paused[1],
+                *(scores.attrs.get("notes", ()) if scores is not None else ()),
+                *pass_mark_notes(cfg, facilities, scores)]
     cells["population"] = pop
     cells, reach = coverage(cells, facilities, grid.rural_pharmacy_exempt)
     cells.attrs["origin"] = origin
@@ -364,9 +376,11 @@ def load_scenario(path: str | Path) -> Scenario:
     allocation = prepare(cfg, res.file_of(("allocation",)).name, facilities, cells, targets,
                          quotas)
     problem = compile_problem(cfg, facilities, targets, quotas, cells, reach,
-                              gate=gate if cfg.rules.fund_gate else None, allocation=allocation)
+                              gate=gate if cfg.rules.fund_gate else None, allocation=allocation,
+                              scores=scores, bed_pause=paused[0])
     return Scenario(path=res.anchor, config=cfg, facilities=facilities, cells=cells,
                     reach=reach, counties=counties, quotas=quotas, targets=targets,
                     problem=problem, urban_areas=tuple(urban), census=census,
                     warnings=tuple(warnings), gate=gate,
-                    variant=path if res.is_variant else None, street_split=split)
+                    variant=path if res.is_variant else None, street_split=split,
+                    scores=scores)

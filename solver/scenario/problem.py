@@ -18,9 +18,13 @@ Coverage rules (五(一)3 and 四(二) of the Zhangye plan):
 Rules of the Heze plan (when the scenario has their data and ``rules:`` leaves them on):
 
 * the 800 m rule (二(二)): for every applicant not exempt from the plan, the facilities of its
-  kind (existing or applicants, itself excluded) within ``rules.near_radius_m`` of it, distances
-  in the projected CRS — :class:`dingdian.models.data.Near`;
+  type (existing or applicants, itself excluded) within ``rules.near_radius_m`` of it, distances
+  in the projected CRS — :class:`dingdian.models.data.Near`. The type is its kind, or with
+  ``rules.near_type: category`` its category; ``rules.near_timing`` becomes
+  ``SiteProblem.near_timing``;
 * the fund-risk gate (二(三)1): every year the fund table closes — :class:`dingdian.models.data.GateYear`;
+* the beds pause on outpatient clinics (二(一)1, ``rules.bed_pause_outpatient``): the years the
+  needed-beds rule pauses — :class:`dingdian.models.data.BedPause`;
 * ``exempt_rule``, ``priority_class``, ``moves_from`` become ``Facility.exempt``, ``.priority``,
   ``.moves_from``.
 """
@@ -35,6 +39,7 @@ import pandas as pd
 from dingdian.geometry import within_radius
 from dingdian.models.data import (
     KINDS,
+    BedPause,
     Cover,
     Crowd,
     Facility,
@@ -44,6 +49,7 @@ from dingdian.models.data import (
     SiteProblem,
     Target,
 )
+from dingdian.scenario.quality import score_pairs
 
 FLAG_COLUMNS = ["must_cover_clinic", "must_cover_pharmacy", "blind_spot", "blind_spot_clinic",
                 "blind_spot_pharmacy", "gain_clinic", "gain_pharmacy"]
@@ -110,14 +116,15 @@ def crowding(cells: pd.DataFrame, facilities: pd.DataFrame) -> list[Crowd]:
     return out
 
 
-def near_pairs(facilities: pd.DataFrame, radius_m: float) -> tuple[Near, ...]:
-    """The 800 m rule's lists: per non-exempt applicant, the same-kind facilities within
-    ``radius_m`` (ids in scenario order; applicants with nobody near are left out)."""
+def near_pairs(facilities: pd.DataFrame, radius_m: float, by: str = "kind") -> tuple[Near, ...]:
+    """The 800 m rule's lists: per non-exempt applicant, the same-type facilities within
+    ``radius_m`` (ids in scenario order; applicants with nobody near are left out). ``by`` is
+    the column that says what "same type" means: ``kind`` or ``category``."""
     out = []
     exempt = facilities["exempt_rule"].astype(str) != "" if "exempt_rule" in facilities \
         else pd.Series(False, index=facilities.index)
-    for kind in KINDS:
-        fac = facilities[facilities["kind"] == kind]
+    for kind in sorted(set(facilities[by].astype(str))):
+        fac = facilities[facilities[by].astype(str) == kind]
         ids = fac["facility_id"].astype(str).to_numpy()
         sub = (fac["status"] == "applicant") & ~exempt[fac.index]
         apps = fac[sub]
@@ -159,6 +166,8 @@ def compile_problem(
     reach: dict[tuple[str, str], tuple[str, ...]],
     gate: pd.DataFrame | None = None,
     allocation=None,
+    scores: pd.DataFrame | None = None,
+    bed_pause: tuple[BedPause, ...] = (),
 ) -> SiteProblem:
     """Build the :class:`SiteProblem` from validated scenario tables (see module docstring).
 
@@ -166,9 +175,14 @@ def compile_problem(
     only when ``options.street_quotas`` is true. ``gate`` is the fund-gate table
     (:attr:`dingdian.scenario.loader.Scenario.gate`), None for no gate. ``allocation`` is the
     :class:`dingdian.scenario.allocation.Allocation` (special zones, roles, sequencing,
-    priorities), None when the scenario has none.
+    priorities), None when the scenario has none. ``scores`` is the scores table
+    (:mod:`dingdian.scenario.quality`: ``Facility.scores``), None without one; the pass mark
+    comes from ``config.rules``. ``bed_pause``: the years the beds pause stops clinic
+    admissions (17), empty unless ``rules.bed_pause_outpatient``.
     """
     al = allocation
+    yearly = score_pairs(scores)
+
     def rule(r, col: str) -> str:
         value = getattr(r, col, "")
         return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
@@ -178,7 +192,7 @@ def compile_problem(
                  existing=r.status == "existing", protected=bool(r.protected),
                  score=int(r.score), available_from=int(r.available_from), cell=str(r.cell_id),
                  priority=rule(r, "priority_class"), exempt=rule(r, "exempt_rule"),
-                 moves_from=rule(r, "moves_from"),
+                 moves_from=rule(r, "moves_from"), scores=yearly.get(str(r.facility_id), ()),
                  **({} if al is None else {"zone": al.zone.get(str(r.facility_id), ""),
                                            "roles": al.roles.get(str(r.facility_id), ()),
                                            "favour": al.favour.get(str(r.facility_id), ())}))
@@ -186,7 +200,8 @@ def compile_problem(
     )
     rules = getattr(config, "rules", None)
     radius = getattr(rules, "near_radius_m", None)
-    near = near_pairs(facilities, radius) if radius else ()
+    pass_mark = getattr(rules, "pass_mark", None)
+    near = near_pairs(facilities, radius, getattr(rules, "near_type", "kind")) if radius else ()
     tgts = tuple(
         Target(county=r["county"], kind=r["kind"], year=year, count=int(r[col]))
         for r in targets.to_dict("records") for year, col in target_years(targets).items()
@@ -217,8 +232,12 @@ def compile_problem(
         options=options,
         weights=config.to_weights(),
         near=near,
+        near_timing=getattr(rules, "near_timing", "start"),
         gate=gate_years(gate),
+        bed_pause=tuple(bed_pause),
         table_names=tuple(sorted(getattr(config, "table_names", {}).items())),
+        pass_mark=pass_mark,
+        pass_mark_within_limits=getattr(rules, "pass_mark_exits", "outside") == "within",
         **({} if al is None else {"zone_budget": al.zone_budget, "roles": al.needs,
                                   "exit_plan": al.exit_plan, "green_channel": al.green_channel}),
     )

@@ -84,6 +84,9 @@ class FilesConfig(BaseModel):
     street_quotas: str | None = None
     #: fund figures per planning year for the fund-risk gate (二(三)1), see dingdian.scenario.loader
     fund: str | None = None
+    #: scores by year (考核得分 by year: facility_id, year, score), see dingdian.scenario.quality;
+    #: a year not given keeps facilities.csv's score
+    scores: str | None = None
 
 
 class RulesConfig(BaseModel):
@@ -110,6 +113,18 @@ class RulesConfig(BaseModel):
     indices: bool = True
     #: 二(二) 周边800米有效活动半径范围内有同类型定点医药机构的，原则上不再新增定点; null = off
     near_radius_m: float | None = Field(None, gt=0)
+    #: 二(二) when a neighbour counts as "有…定点医药机构": start = designated when the year begins
+    #: (still there when the year's applications are assessed, even if it exits that year) or
+    #: admitted in it; end = designated at the year's end (an exit frees the site that year)
+    near_timing: Literal["start", "end"] = "start"
+    #: 二(二) 同类型: kind = 定点医疗机构 vs 定点零售药店, the two types the section's heading names
+    #: (门诊定点医疗机构和定点零售药店); category = the facility category (诊所, 村卫生室,
+    #: 社区卫生服务中心/站, 内设医疗机构; 连锁/单体药店)
+    near_type: Literal["kind", "category"] = "kind"
+    #: 二(一)1 暂停全市当年度医疗机构新增医保定点的受理和评估: a year the beds file (kind heze)
+    #: pauses also stops outpatient clinic admissions (17); off: the sentence stands under
+    #: 住院定点医疗机构
+    bed_pause_outpatient: bool = False
     #: 二(二) priority classes: the (8f) bonus for the ``priority`` column
     priority: bool = True
     #: 二(三)2, 二(三)3 and the closing paragraph: the ``exempt`` column
@@ -118,6 +133,14 @@ class RulesConfig(BaseModel):
     fund_gate: bool = True
     #: 二(二) moves across management areas: the ``moves_from`` column
     moves: bool = True
+    #: 张掖 五(一)2 "对考核不达标和考核排名末位的终止医保服务协议" (七: 对年度考核不合格的解除协议):
+    #: a facility scoring below this in a year exits that year (dingdian.models.site (16));
+    #: null = off, since neither plan gives the figure
+    pass_mark: Annotated[int, Field(ge=0, le=100)] | None = None
+    #: whether those exits are left out of the yearly exit limits (outside, the default: a
+    #: termination no yearly figure holds back; 表7/表9 leave 甘州区 no exit outside its six
+    #: streets) or count within them (表6/表7 年度退出计划 read as every exit)
+    pass_mark_exits: Literal["within", "outside"] = "outside"
 
 
 class GridConfig(BaseModel):

@@ -93,6 +93,9 @@ files:
   street_quotas: {sheet_street_quotas}
   # 基金运行 (optional): the fund-risk gate (菏泽 二(三)1), one row per planning year.
   # fund: {sheet_fund}
+  # 考核得分 by year (optional): 机构编码, 年度, 考核得分, one row per facility and year; other
+  # years keep 机构名单's 得分. Feeds rules.pass_mark and 末位淘汰 (a sheet: name it, file#sheet).
+  # scores: 考核得分.csv
   # The same tables as CSV files (written in csv/): replace the lines above by these.
 {csv_lines}
 
@@ -149,6 +152,13 @@ rules:
   indices: {indices}
   # 菏泽 二(二): no new facility within this many metres of one of its kind; null = off [null].
   near_radius_m: null
+  # 菏泽 二(二) 有…定点医药机构: start = one designated when the year begins blocks that year,
+  # end = only one designated at the year's end [start].
+  near_timing: {near_timing}
+  # 菏泽 二(二) 同类型: kind = clinic vs pharmacy, category = 机构名单's 机构类别 [kind].
+  near_type: {near_type}
+  # 菏泽 二(一)1: a year the beds plan pauses also stops clinic admissions [false].
+  bed_pause_outpatient: {bed_pause_outpatient}
   # 菏泽 二(二): the priority bonus for 机构名单's 优先类别 column [true].
   priority: {priority}
   # 菏泽 二(三)2, 二(三)3: 机构名单's 豁免 column [true].
@@ -157,6 +167,12 @@ rules:
   fund_gate: {fund_gate}
   # 菏泽 二(二): moves across management areas, 机构名单's 迁自 column [true].
   moves: {moves}
+  # 张掖 五(一)2 对考核不达标…的终止医保服务协议: a facility scoring below this in a year exits
+  # that year (protected ones stay); null = off, as the plans give no mark [null].
+  pass_mark: null
+  # outside = those exits are not held back by 县区年度配置's exit limits, within = they count
+  # there [outside].
+  pass_mark_exits: outside
 
 # Optional, each off unless given (docs/scenario-format.md#allocation):
 # allocation:
@@ -205,5 +221,6 @@ def scenario_yaml(folder: Path, city: str, base_year: int, years: Sequence[int],
         weight_lines=weight_lines, street_split=rules.street_split,
         street_split_geography=rules.street_split_geography, basic_set=_b(rules.basic_set),
         indices=_b(rules.indices), priority=_b(rules.priority), exempt=_b(rules.exempt),
-        fund_gate=_b(rules.fund_gate), moves=_b(rules.moves),
+        fund_gate=_b(rules.fund_gate), moves=_b(rules.moves), near_timing=rules.near_timing,
+        near_type=rules.near_type, bed_pause_outpatient=_b(rules.bed_pause_outpatient),
     )

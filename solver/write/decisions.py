@@ -28,13 +28,16 @@ rules rest on, recomputed from the plan and the scenario (not from the solver):
   cell already holds a designated facility, or the quota).
 
 The rule named in ``rule_zh``/``rule_en`` is the first that applies, in this order: exempt,
-move, blind spot filled, priority class, 末位淘汰/择优准入 by rank.
+move, 考核不达标 (an exit in a year the facility scores below the pass mark, 张掖 五(一)2; with
+``rules.pass_mark_exits: outside`` it says the exit is not counted in the yearly limit, and
+``quota_used`` leaves it out), blind spot filled, priority class, 末位淘汰/择优准入 by rank. With
+a scores table (``files.scores``) an exit's score and rank are that year's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -65,12 +68,21 @@ def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: in
 
 def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: pd.DataFrame,
                     reach: dict[tuple[str, str], tuple[str, ...]],
-                    cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per admission and exit of ``designated`` (facility × year 0/1)."""
+                    cells: pd.DataFrame, problem=None) -> pd.DataFrame:
+    """One row per admission and exit of ``designated`` (facility × year 0/1).
+
+    ``problem`` (the scenario's :class:`~dingdian.models.data.SiteProblem`, optional) gives the
+    pass mark and the scores by year."""
     fac = facilities.set_index(facilities["facility_id"].astype(str))
     flows = plan_flows(designated)
     flows = flows.merge(fac[["kind", "county", "street"]], left_on="facility_id",
                         right_index=True)
+    failing = _failing(problem)
+    outside = set() if problem is None or problem.pass_mark_within_limits else failing
+    counted = flows.copy()  # the exits the yearly limits count
+    counted["exited"] = [0 if (fid, int(y)) in outside else int(x) for fid, y, x in
+                         zip(counted["facility_id"], counted["year"], counted["exited"],
+                             strict=True)]
     d = designated
     years = sorted(int(c) for c in d.columns)
     # who reaches which populated cell, by kind
@@ -81,8 +93,8 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
     must = {(r.cell_id, k) for r in cells.itertuples(index=False) for k in ("clinic", "pharmacy")
             if int(getattr(r, f"must_cover_{k}", 0))}
     urban = set(cells.loc[cells["zone"] == "urban", "cell_id"]) if "zone" in cells else set()
-    used = flows.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum()
-    used_street = flows[flows["street"] != ""].groupby(["street", "kind", "year"])[
+    used = counted.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum()
+    used_street = counted[counted["street"] != ""].groupby(["street", "kind", "year"])[
         ["admitted", "exited"]].sum()
 
     # plain dictionaries: a few hundred rows look up thousands of peers (pandas per lookup was
@@ -98,7 +110,9 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             by_area[g["kind"], "street", g["street"]].append(fid)
         if str(g.get("cell_id", "") or "") in urban:
             by_cell[g["kind"], g["cell_id"]].append(fid)
-    ctx = _Context(state, rec, reach_of, reach, must, by_cell)
+    yearly = {f.id: dict(f.scores) for f in problem.facilities if f.scores} \
+        if problem is not None else {}
+    ctx = _Context(state, rec, reach_of, reach, must, by_cell, yearly)
 
     rows = []
     for r in flows[(flows["admitted"] == 1) | (flows["exited"] == 1)].itertuples(index=False):
@@ -113,9 +127,10 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             pool = [g for g in peers if rec[g]["status"] == "applicant"
                     and int(rec[g]["available_from"]) <= year and state[g][prev] == 0]
             rank = sum(rec[g]["score"] > f["score"] for g in pool) + 1
-        else:  # among those that may exit: designated, not protected
+        else:  # among those that may exit: designated, not protected; that year's scores
             pool = [g for g in peers if state[g][prev] == 1 and not rec[g]["protected"]]
-            rank = sum(rec[g]["score"] < f["score"] for g in pool) + 1
+            rank = sum(ctx.score(g, year) < ctx.score(r.facility_id, year) for g in pool) + 1
+        score = f["score"] if admitted else ctx.score(r.facility_id, year)
         what, col = ("admit", "admitted") if admitted else ("exit", "exited")
         level = "street" if r.street and (r.street, kind, year) in used_street.index else "county"
         key = (r.street, kind, year) if level == "street" else (r.county, kind, year)
@@ -143,6 +158,12 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             zh, en = f"不受规划限制 {exempt}", f"exempt from the plan ({exempt})"
         elif moves:
             zh, en = f"跨区域变更地址 (原 {moves})", f"address move from {moves}"
+        elif not admitted and (r.facility_id, year) in failing:
+            zh, en = (f"考核不达标: 考核 {score} 分, 低于合格线 {problem.pass_mark} 分 (五(一)2)",
+                      f"failed the assessment: score {score} below the pass mark "
+                      f"{problem.pass_mark} (五(一)2)")
+            if (r.facility_id, year) in outside:
+                zh, en = zh + ", 不计入年度退出计划", en + ", outside the yearly exit limits"
         elif admitted and filled:
             zh, en = (f"优先受理服务盲区: 新覆盖 {len(filled)} 个网格",
                       f"fills a blind spot: first to reach {len(filled)} populated cell(s)")
@@ -152,15 +173,15 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             zh, en = (f"择优准入: 评议 {f['score']} 分, 第 {rank}/{len(pool)} 名",
                       f"best reviewed: review {f['score']}, rank {rank} of {len(pool)}")
         else:
-            zh, en = (f"末位淘汰: 考核 {f['score']} 分, 倒数第 {rank}/{len(pool)} 名",
-                      f"lowest scores exit: score {f['score']}, rank {rank} of {len(pool)} "
+            zh, en = (f"末位淘汰: 考核 {score} 分, 倒数第 {rank}/{len(pool)} 名",
+                      f"lowest scores exit: score {score}, rank {rank} of {len(pool)} "
                       "from the bottom")
         rows.append({
             "facility_id": r.facility_id, "name": f.get("name", ""), "kind": kind,
             "county": r.county, "street": r.street, "year": year,
             "decision_zh": "准入" if admitted else "退出",
             "decision_en": "admitted" if admitted else "exited",
-            "score": int(f["score"]), "rank": rank, "rank_of": len(pool),
+            "score": int(score), "rank": rank, "rank_of": len(pool),
             "rank_area": f"{area} {kind}", "quota": quota, "quota_used": n_used,
             "quota_limit": limit, "cells_filled": ";".join(filled),
             "cells_kept": ";".join(kept), "rule_zh": zh, "rule_en": en,
@@ -183,6 +204,20 @@ class _Context:
     reach: dict[tuple[str, str], tuple[str, ...]]
     must: set[tuple[str, str]]
     by_cell: dict[tuple[str, str], list[str]]
+    #: scores by year from the scores table (facility → year → score)
+    yearly: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def score(self, fid: str, year: int) -> int:
+        """The score of ``year``: the scores table's, else facilities.csv's."""
+        return self.yearly.get(fid, {}).get(year, self.rec[fid]["score"])
+
+
+def _failing(problem) -> set[tuple[str, int]]:
+    """(16) the ``(facility, year)`` pairs below the pass mark."""
+    if problem is None or getattr(problem, "pass_mark", None) is None:
+        return set()
+    return {(f.id, t) for f in problem.facilities for t in problem.years
+            if problem.fails_pass_mark(f, t)}
 
 
 def _passed_over(ctx: _Context, fid: str, pool: list[str], year: int, admitted: bool,
@@ -193,21 +228,21 @@ def _passed_over(ctx: _Context, fid: str, pool: list[str], year: int, admitted: 
     take the lowest score first, an admission the best review first.
     """
     state, rec = ctx.state, ctx.rec
-    score = rec[fid]["score"]
+    score = rec[fid]["score"] if admitted else ctx.score(fid, year)
     if admitted:  # better-ranked applicants left out this year
         ahead = [g for g in pool if (rec[g]["score"] > score
                                      or (rec[g]["score"] == score and g < fid))
                  and state[g][year] == 0]
         ahead.sort(key=lambda g: (-rec[g]["score"], g))  # the tie-break's order
-    else:  # lower-ranked peers that stay designated this year
-        ahead = [g for g in pool if (rec[g]["score"] < score
-                                     or (rec[g]["score"] == score and g > fid))
+    else:  # lower-ranked peers that stay designated this year (that year's scores)
+        ahead = [g for g in pool if (ctx.score(g, year) < score
+                                     or (ctx.score(g, year) == score and g > fid))
                  and state[g][year] == 1]
         ahead.sort(reverse=True)  # worst first: lowest score, then the later id
-        ahead.sort(key=lambda g: rec[g]["score"])
+        ahead.sort(key=lambda g: ctx.score(g, year))
     zh, en = [], []
     for gid in ahead[:PASSED_OVER_SHOWN]:
-        g_score = rec[gid]["score"]
+        g_score = rec[gid]["score"] if admitted else ctx.score(gid, year)
         later = [t for t, v in state[gid].items() if t > year and v != state[gid][year]]
         sole = [cell for cell, k in ctx.reach_of.get(gid, []) if k == kind
                 and (cell, k) in ctx.must

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dingdian.models.data import KINDS
 from dingdian.write import allocation as allocation_report
+from dingdian.write import blind_text
 from dingdian.write import tables as T
 from dingdian.write.decisions import decisions_frame
 
@@ -288,6 +289,12 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
     facilities = scenario.facilities
     plan = plan_frame(facilities, result.designated, result.choices)
     cells_out = cells_frame(scenario.cells, scenario.reach, plan)
+    more: dict = {"blind_spots_definition": blind_text.definition(scenario.config)}
+    radius = blind_text.text_radius(scenario)
+    if radius is not None:  # 五(二)2 服务覆盖盲区 beside the cell-radius blind spots
+        cells_out, more["blind_spots_text"] = blind_text.text_section(
+            cells_out, scenario.cells, facilities, designated_from_plan(plan),
+            plan_years(scenario), radius)
     streets = street_order(scenario.quotas)
     counties = list(dict.fromkeys(scenario.targets["county"]))
     counts = T.counts_frame(facilities, result.designated, counties=counties, streets=streets)
@@ -296,7 +303,7 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
                           street_county=street_counties[0] if street_counties else None)
     tables = T.all_tables(counts, specs, years=plan_years(scenario)[1:])
     gate = getattr(scenario, "gate", None)
-    more: dict = {e.name: {**e.summary, "violations": list(e.violations)} for e in extras}
+    more.update({e.name: {**e.summary, "violations": list(e.violations)} for e in extras})
     if gate is not None:
         more["fund_gate"] = gate_summary(gate)
     problem = getattr(scenario, "problem", None)
@@ -306,7 +313,7 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
     summary = summary_dict(scenario, result, cells_out, counts, verification,
                            {**more, **(extra_summary or {})})
     decisions = decisions_frame(facilities, result.designated, scenario.quotas, scenario.reach,
-                                scenario.cells)
+                                scenario.cells, problem)
     if allocation:
         decisions = allocation_report.annotate_decisions(decisions, plan, problem)
     sheets = {name: frame for e in extras for name, frame in e.sheets.items()}

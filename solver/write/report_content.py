@@ -159,14 +159,29 @@ def county_frame(counts: pd.DataFrame, summary: dict, kind: str) -> pd.DataFrame
     return out
 
 
+def _last(b: dict, what: str):
+    """``uncovered_<what>_<last year>`` of a blind-spot section, whatever the last year."""
+    keys = sorted(k for k in b if k.startswith(f"uncovered_{what}_"))
+    return b.get(keys[-1]) if keys else None
+
+
 def blind_frame(s: dict) -> pd.DataFrame:
+    """Blind spots by the cell-radius definition per kind, then by the text's (五(二)2), each
+    row labelled with its definition."""
     rows = []
+    label = (s.get("blind_spots_definition") or {}).get("definition_zh", "服务盲区（服务圈）")
     for kind, b in (s.get("blind_spots") or {}).items():
-        rows.append({"类别": KIND_ZH.get(kind, kind), "无人可达盲区(个)": b.get("cells"),
-                     "盲区人口": b.get("population"),
-                     "末年未覆盖服务圈(个)": b.get("uncovered_cells_2030"),
-                     "末年未覆盖人口": b.get("uncovered_population_2030")})
-    return pd.DataFrame(rows)
+        rows.append({"类别": KIND_ZH.get(kind, kind), "定义": label,
+                     "无人可达盲区(个)": b.get("cells"), "盲区人口": b.get("population"),
+                     "末年未覆盖服务圈(个)": _last(b, "cells"),
+                     "末年未覆盖人口": _last(b, "population")})
+    text = s.get("blind_spots_text")
+    if text:
+        rows.append({"类别": KIND_ZH.get(text.get("kind"), text.get("kind")),
+                     "定义": text.get("definition_zh"), "无人可达盲区(个)": None,
+                     "盲区人口": None, "末年未覆盖服务圈(个)": _last(text, "cells"),
+                     "末年未覆盖人口": _last(text, "population")})
+    return pd.DataFrame(rows, dtype=object)
 
 
 MAP_CAPTIONS = {
