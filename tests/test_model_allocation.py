@@ -13,6 +13,7 @@ gain-cell year; (8g) +200 per override, (8h) +(101 − score) per role holder, (
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pandas as pd
 import pytest
@@ -31,6 +32,7 @@ from model_cases import (
     county_quotas,
     exits,
     fac,
+    lp_text,
     make_problem,
     plan_frame,
     solve_verified,
@@ -38,6 +40,7 @@ from model_cases import (
 
 from dingdian.check.verify import residuals
 from dingdian.models.data import ExitPlan, RoleNeed, ZoneBudget
+from dingdian.models.site import build_site_model
 from dingdian.scenario.allocation import APPROVAL
 from dingdian.write.allocation import residuals as allocation_residuals
 
@@ -236,6 +239,40 @@ def test_sequencing_infeasible_twin(backend, tmp_path):
                       "planned exits (2025 2)", "1 short")
 
 
+def _sequencing_cap():
+    # E1 (40), E2 (60), E3 (70); A1 (95), A2 (90); the 2026 target 2; 1 admission and 2 exits
+    # a year, planned exits 2 a year: two applicants for one place, so (15c) holds
+    # a_A1 + a_A2 <= 1 · q in each year.
+    p = make_problem([fac("E1", 40), fac("E2", 60), fac("E3", 70), zapp("A1", 95),
+                      zapp("A2", 90)],
+                     targets={2026: 2}, quotas=county_quotas({2025: (1, 2), 2026: (1, 2)}))
+    return with_(p, exit_plan=tuple(ExitPlan(A, PH, y, 2) for y in Y2))
+
+
+def test_sequencing_cap_row():
+    # (15c) one row per over-configured county-year whose applicants outnumber its admissions
+    # (f3 = A1, f4 = A2); the elastic form leaves it out, since there (3) may overflow.
+    rows = {n: str(c).replace("-0.0", "0")
+            for n, c in build_site_model(_sequencing_cap()).lp.constraints.items()
+            if n.startswith("c15_admit_cap")}
+    assert rows == {
+        "c15_admit_cap_a0_pharmacy_2025": "a_f3_2025 + a_f4_2025 - q_a0_pharmacy_2025 <= 0",
+        "c15_admit_cap_a0_pharmacy_2026": "a_f3_2026 + a_f4_2026 - q_a0_pharmacy_2026 <= 0"}
+    elastic = build_site_model(_sequencing_cap(), elastic=True)
+    assert not [c for c in elastic.lp.constraints if c.startswith("c15_admit_cap")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sequencing_cap_keeps_the_optimum(backend, tmp_path):
+    # (15c) cuts no plan, only fractional ones: the optimum is that of test_sequencing_puts_
+    # exits_first, 29 — A1 (the better review) in, with E1 and E2 out, all in one year; A2
+    # stays out (a second admission would need a third exit the target does not ask for).
+    r = solve_verified(_sequencing_cap(), backend, tmp_path)
+    assert r.status == OPTIMAL and r.objective == 29
+    year = admissions(r)["A1"]
+    assert "A2" not in admissions(r) and exits(r) == {"E1": year, "E2": year}
+
+
 def test_sequencing_residuals():
     p = _sequencing(True)
     early = hand_plan({"E1": [1, 0, 0], "E2": [1, 1, 0], "E3": [1, 1, 1], "A1": [0, 1, 1]}, p)
@@ -272,12 +309,6 @@ def test_priority_changes_the_choice(backend, tag, kind, review, term, objective
 
 def test_no_allocation_data_no_rows(tmp_path):
     # A problem without allocation data builds no (13)–(15) row and no (8g)–(8k) term.
-    import re
-
-    from model_cases import lp_text
-
-    from dingdian.models.site import build_site_model
-
     names = re.findall(r"^(\S+):", lp_text(_sequencing(False), tmp_path), flags=re.M)
     assert names and not [n for n in names if n.startswith(("c13", "c14", "c15"))]
     terms = build_site_model(_sequencing(False)).terms
