@@ -75,30 +75,58 @@ def test_zhangye_role_bounds():
 
 
 def test_zhangye_exit_plan_and_tags():
-    # exits first: off in the base scenario, on in the variant exits_first.yaml
-    assert zhangye().problem.exit_plan == ()
-    sc = load_scenario(ZHANGYE / "variants" / "exits_first.yaml")
+    # exits first (五(一)4, 七(三)) holds every county whose 2024 count is above its 2030 target:
+    # clinics everywhere (441 > 381 … 31 > 28), pharmacies in 甘州区 (318 > 189), 高台县 (78 > 67)
+    # and 肃南县 (6 > 3); planned exits = 表6/表7's exits
+    sc = zhangye()
     p = sc.problem
     assert p.green_channel
-    # over-configured: the counties the plan names as over-supplied (一(二)2: 甘州区) whose 2024
-    # count is above the 2030 target; planned exits = 表6/表7's exits
     over = {(e.county, e.kind) for e in p.exit_plan}
     t = sc.targets.set_index(["county", "kind"])
-    assert over == {k for k in t.index if k[0] == "甘州区"
-                    and t.loc[k, "existing_2024"] > t.loc[k, "target_2030"]}
-    assert over == {("甘州区", "clinic"), ("甘州区", "pharmacy")}
+    assert over == {k for k in t.index if t.loc[k, "existing_2024"] > t.loc[k, "target_2030"]}
+    assert over == {(c, "clinic") for c in ("甘州区", "临泽县", "高台县", "山丹县", "民乐县", "肃南县")} \
+        | {("甘州区", "pharmacy"), ("高台县", "pharmacy"), ("肃南县", "pharmacy")}
     q = sc.quotas[sc.quotas["level"] == "county"].set_index(["area", "kind", "year"])["exit"]
     assert all(e.exits == q[e.county, e.kind, e.year] for e in p.exit_plan)
-    # tags: chain pharmacies, specialities, remote (blind or rural cell) applicants
+    # the variant keeps 甘州区 only, the county 一(二)2 names as over-supplied
+    ganzhou = load_scenario(ZHANGYE / "variants" / "exits_first_ganzhou.yaml").problem
+    assert {(e.county, e.kind) for e in ganzhou.exit_plan} == {("甘州区", "clinic"),
+                                                             ("甘州区", "pharmacy")}
+    # tags: specialities, remote (blind or rural cell) applicants, and chain pharmacies only
+    # where they are remote (四(二) 鼓励…连锁药店向农村偏远地区发展)
     fac = sc.facilities.set_index("facility_id")
+    rural_cells = set(sc.cells.loc[sc.cells["zone"] == "rural", "cell_id"])
+    chains = remote_chains = 0
     for f in p.facilities:
         if f.existing:
             assert f.favour == ()
             continue
-        assert ("chain" in f.favour) == (fac.loc[f.id, "category"] == "chain_pharmacy")
+        remote = "blind" in f.zone.split(";") or f.cell in rural_cells
+        chain = fac.loc[f.id, "category"] == "chain_pharmacy"
+        chains += chain
+        remote_chains += chain and remote
+        assert ("chain" in f.favour) == (chain and remote)
         assert ("speciality" in f.favour) == (fac.loc[f.id, "speciality"] != "")
-        rural = sc.cells.set_index("cell_id")["zone"].get(f.cell) == "rural"
-        assert ("remote" in f.favour) == ("blind" in f.zone.split(";") or rural)
+        assert ("remote" in f.favour) == remote
+    assert 0 < remote_chains < chains
+    # chain: true (earlier_readings.yaml) tags every chain pharmacy applicant
+    every = load_scenario(ZHANGYE / "variants" / "earlier_readings.yaml").problem
+    assert sum("chain" in f.favour for f in every.facilities) == chains
+
+
+def test_zhangye_protects_village_clinics_only():
+    # 五(二)1(2) 原则上行政村卫生室不做调控: the 739 village clinics, each with the sentence;
+    # the 40 community health centres may exit (earlier_readings.yaml protects them again)
+    fac = zhangye().facilities
+    protected = fac[fac["protected"]]
+    assert set(protected["category"]) == {"village_clinic"} and len(protected) == 739
+    assert protected["protected_class"].str.startswith(
+        "村卫生室：原则上行政村卫生室不做调控（五(二)1(2)）").all()
+    assert (fac.loc[~fac["protected"], "protected_class"] == "").all()
+    old = load_scenario(ZHANGYE / "variants" / "earlier_readings.yaml").facilities
+    chc = old[old["category"] == "community_health_centre"]
+    assert chc["protected"].all() and len(chc) == 40
+    assert chc["protected_class"].str.contains("情景设定 protected_categories").all()
 
 
 def _scenario(tmp_path, yaml_edit=None, csv_edit=None) -> Path:
@@ -116,15 +144,15 @@ def _scenario(tmp_path, yaml_edit=None, csv_edit=None) -> Path:
 
 FIRST_PH = "ZY-P-0001,"
 BAD = {
-    "budget county": (("budget_per_year: 1", "budget_per_year: 1\n    budget: "
+    "budget county": (("budget_per_year: 0", "budget_per_year: 0\n    budget: "
                        "[{county: 酒泉市, year: 2025, admit: 1}]"), None,
                       "scenario.yaml", None, "allocation.zones.budget[0].county", "酒泉市"),
-    "budget year": (("budget_per_year: 1", "budget_per_year: 1\n    budget: "
+    "budget year": (("budget_per_year: 0", "budget_per_year: 0\n    budget: "
                      "[{county: 甘州区, year: 2040, admit: 1}]"), None,
                     "scenario.yaml", None, "allocation.zones.budget[0].year", "2040"),
     "residents order": (("residents: [30000, 50000]", "residents: [50000, 30000]"), None,
                         "scenario.yaml", None, "allocation.roles.chronic", "fewest"),
-    "unknown key": (("budget_per_year: 1", "budget_per_year: 1\n    radius: 3"), None,
+    "unknown key": (("budget_per_year: 0", "budget_per_year: 0\n    radius: 3"), None,
                     "scenario.yaml", None, "allocation.zones.radius", "unknown key"),
     "compliant": (None, (",existing,", ",existing,"), "facilities.csv", None, "compliant",
                   "is not a boolean"),

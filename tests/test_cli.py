@@ -85,17 +85,19 @@ def test_yearly_limits_of_tables_6_to_9_hold(solved, level, file):
 
 
 def test_special_zone_overrides_and_roles(solved):
-    # 五(二)2: admissions beyond the limits only for zone applicants, at most 1 per county and
-    # year (the scenario's budget), each marked 需专家论证; 四(二): the 2030 role holders.
+    # 五(二)2: the expert review comes before an admission, so the plan books no admission
+    # beyond the limits (budget 0) and lists the zone applicants it leaves out, ranked, in
+    # zone_proposals.csv; 四(二): the 2030 role holders.
     import yaml
 
     cfg = yaml.safe_load((ZHANGYE / "scenario.yaml").read_text(encoding="utf-8"))["allocation"]
+    assert cfg["zones"]["budget_per_year"] == 0
     plan = read_plan(solved)
-    over = plan[plan["approval"] != ""]
-    assert len(over) > 0 and (over["special_zone"] != "").all()
-    assert over["approval"].str.startswith("需专家论证").all()
-    per = flows(plan).groupby(["county", "kind", "year"])["override"].sum()
-    assert per.max() <= cfg["zones"]["budget_per_year"]
+    assert (plan["approval"] == "").all()
+    props = pd.read_csv(solved / "zone_proposals.csv", keep_default_na=False,
+                        dtype={"机构编码 facility_id": str})
+    out = plan.set_index("facility_id").loc[props["机构编码 facility_id"]]
+    assert len(props) > 0 and (out["special_zone"] != "").all() and (out["2030"] == 0).all()
     roles = pd.read_csv(solved / "roles.csv", keep_default_na=False)
     n = roles.groupby(["县区 county", "角色 role"]).size()
     assert (n.xs("双通道药店 dual channel", level=1) == 1).all() and len(n) == 12

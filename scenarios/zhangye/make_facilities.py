@@ -380,7 +380,8 @@ def render(rows: list[dict]) -> str:
             speciality = SPECIALITIES[int(attr.integers(0, len(SPECIALITIES)))]
         w.writerow([r["facility_id"], r["name"], r["kind"], r["category"], r["county"],
                     r["street"], f"{r['ll'][0]:.6f}", f"{r['ll'][1]:.6f}", r["status"],
-                    r["score"], "" if r["year"] is None else r["year"], int(r["protected"]),
+                    r["score"], "" if r["year"] is None else r["year"],
+                    int(r["category"] == "village_clinic"),  # 五(二)1(2): village clinics only
                     compliant, speciality])
     return buf.getvalue()
 

@@ -30,7 +30,8 @@ the data of :mod:`dingdian.models.allocation`:
 * ``priorities`` — objective bonuses (张掖 五(一)4, 菏泽 二(二)): ``remote`` applicants in a blind
   spot or a rural cell (优先受理服务盲区及农村偏远乡镇), ``speciality`` applicants whose
   ``speciality`` column names an urgently needed speciality (psychiatric 精神, children 儿童,
-  nursing 护理; clinics), ``chain`` chain pharmacies (鼓励连锁化).
+  nursing 护理; clinics), ``chain`` chain pharmacies (鼓励连锁化; ``chain: remote`` only those a
+  remote applicant would be, 张掖 四(二) 鼓励连锁药店向农村偏远地区发展).
 
 Optional facilities.csv columns: ``compliant`` and ``speciality`` (read when present).
 """
@@ -135,7 +136,9 @@ class PrioritiesConfig(BaseModel):
     enabled: bool = True
     remote: bool = True
     speciality: bool = True
-    chain: bool = True
+    #: True: every chain pharmacy applicant; "remote": only one in a blind spot or a rural cell
+    #: (张掖 四(二) 鼓励连锁药店向农村偏远地区发展); False: none
+    chain: bool | Literal["remote"] = True
 
 
 class AllocationConfig(BaseModel):
@@ -341,11 +344,12 @@ def _favour(pc: PrioritiesConfig, facilities, cells, codes) -> dict[str, tuple[s
         if r.status != "applicant":
             continue
         tags = []
-        if pc.remote and ("blind" in codes.iloc[i].split(";") or r.cell_id in rural):
+        remote = "blind" in codes.iloc[i].split(";") or r.cell_id in rural
+        if pc.remote and remote:
             tags.append("remote")
         if pc.speciality and getattr(r, "speciality", ""):
             tags.append("speciality")
-        if pc.chain and r.category == "chain_pharmacy":
+        if pc.chain and r.category == "chain_pharmacy" and (pc.chain is True or remote):
             tags.append("chain")
         if tags:
             out[str(r.facility_id)] = tuple(tags)

@@ -8,7 +8,9 @@ planning year; existing: the base year), ``protected`` (1/0, also set for every 
 allocation columns ``compliant``, ``speciality``. ``kind`` clinic|pharmacy; ``category``
 clinic|village_clinic|community_health_centre|community_health_station|institution_clinic
 (clinics) or chain_pharmacy|single_pharmacy; ``status`` existing|applicant; ``score`` 0–100.
-Chinese headings and values are read through :mod:`dingdian.scenario.aliases`.
+Chinese headings and values are read through :mod:`dingdian.scenario.aliases`. The frame gains
+``protected_class``: why a protected facility never exits (its category with the plan's
+sentence from ``protected_basis``, the ``protected`` column, or its exemption).
 
 ``coordinates:`` in scenario.yaml says the points' datum; GCJ-02 (高德, 腾讯) and BD-09 (百度)
 points are converted to WGS-84 (:mod:`dingdian.coords`). A point outside its county is a
@@ -29,7 +31,13 @@ from dingdian.models.data import KINDS
 from dingdian.scenario.aliases import BOOLEANS
 from dingdian.scenario.allocation import facility_columns
 from dingdian.scenario.files import Table
-from dingdian.scenario.schema import ALL_CATEGORIES, CATEGORIES, EXEMPT_RULES, PRIORITY_CLASSES
+from dingdian.scenario.schema import (
+    ALL_CATEGORIES,
+    CATEGORIES,
+    CATEGORY_ZH,
+    EXEMPT_RULES,
+    PRIORITY_CLASSES,
+)
 
 FACILITY_COLUMNS = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
                     "status", "score", "available_from", "protected"]
@@ -106,10 +114,32 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
         if not rules.exempt:  # switched off: exempt rows are ordinary applicants again
             frame["protected"] = (t.df["protected"].str.lower().map(BOOLEANS).fillna(False)
                                   | cat.isin(cfg.protected_categories)).to_numpy()
+    frame["protected_class"] = protected_classes(frame, t.df["protected"], cfg)
     frame.attrs["rows"] = tuple(int(r) for r in t.rows)
     frame.attrs["file"] = t.name
     frame.attrs["notes"] = tuple(t.notes)
     return frame
+
+
+def protected_classes(frame: pd.DataFrame, column: pd.Series, cfg) -> list[str]:
+    """Why each protected facility never exits ('' for the others): its category with the
+    plan's sentence (``protected_basis``), the facilities.csv ``protected`` column, or the rule
+    that exempts it."""
+    flagged = column.str.lower().map(BOOLEANS).fillna(False).to_numpy()
+    rules = frame["exempt_rule"] if "exempt_rule" in frame else pd.Series("", index=frame.index)
+    out = []
+    for cat, mark, rule, on in zip(frame["category"], flagged, rules, frame["protected"],
+                                   strict=True):
+        why = []
+        if cat in cfg.protected_categories:
+            basis = cfg.protected_basis.get(cat, "情景设定 protected_categories")
+            why.append(f"{CATEGORY_ZH.get(cat, cat)}：{basis}")
+        if mark:
+            why.append("名单标注保护 facilities protected")
+        if rule:
+            why.append(f"豁免 {rule}")
+        out.append("；".join(why) if on else "")
+    return out
 
 
 def _to_wgs84(lon: pd.Series, lat: pd.Series, datum: str):

@@ -53,6 +53,12 @@ PRIORITY_CLASSES: dict[str, str] = {
     "elderly_care_clinic": "二(二) 养老机构内设医疗机构 elderly-care in-house clinic",
 }
 ALL_CATEGORIES = tuple(c for cats in CATEGORIES.values() for c in cats)
+#: the categories' Chinese names, as the plans write them (plan.csv ``protected_class``)
+CATEGORY_ZH: dict[str, str] = {
+    "clinic": "诊所", "village_clinic": "村卫生室", "community_health_centre": "社区卫生服务中心",
+    "community_health_station": "社区卫生服务站", "institution_clinic": "内设医疗机构",
+    "chain_pharmacy": "连锁药店", "single_pharmacy": "单体药店",
+}
 
 
 def _from_dataclass(cls: type, name: str) -> type[BaseModel]:
@@ -278,7 +284,12 @@ class ScenarioConfig(BaseModel):
     years: tuple[int, ...] = Field(min_length=1)
     files: FilesConfig
     grid: GridConfig = GridConfig()
+    #: categories that never exit: only what the plan names (张掖 五(二)1(2) 原则上行政村卫生室不做
+    #: 调控; 菏泽 二(三)3 基层医疗卫生机构原则上不受本规划限制)
     protected_categories: tuple[str, ...] = ()
+    #: the plan's sentence for each protected category, written beside each protected facility
+    #: (plan.csv ``protected_class``); a category without one says it is the scenario's choice
+    protected_basis: dict[str, str] = {}
     options: OptionsConfig = OptionsConfig()  # type: ignore[valid-type]
     weights: WeightsConfig = WeightsConfig()  # type: ignore[valid-type]
     rules: RulesConfig = RulesConfig()
@@ -308,6 +319,9 @@ class ScenarioConfig(BaseModel):
             raise ValueError(
                 f"protected_categories: unknown category {bad[0]!r} (known: {', '.join(ALL_CATEGORIES)})"
             )
+        stray = [c for c in self.protected_basis if c not in self.protected_categories]
+        if stray:
+            raise ValueError(f"protected_basis: {stray[0]!r} is not in protected_categories")
         return self
 
     def to_options(self) -> Options:

@@ -233,9 +233,15 @@ def headline(section: dict) -> str:
     """One line for the terminal."""
     parts = []
     if "special_zones" in section:
-        n = len(section["special_zones"]["overrides"])
-        parts.append(f"特殊区域 {n} admission(s) beyond the yearly limits need expert approval "
-                     "(需专家论证)")
+        zones = section["special_zones"]
+        n = len(zones["overrides"])
+        if n or zones["budget"]:
+            parts.append(f"特殊区域 {n} admission(s) beyond the yearly limits need expert "
+                         "approval (需专家论证)")
+        prop = zones.get("proposals")
+        if prop and prop["candidates"]:
+            parts.append(f"特殊区域准入建议 {prop['candidates']} candidate(s) for expert review, "
+                         f"{prop['population']:,} blind-spot people ({prop['file']})")
     if "roles" in section:
         held: dict[str, int] = {}
         for r in section["roles"]:

@@ -23,14 +23,16 @@ from dingdian.write import allocation as allocation_report
 from dingdian.write import blind_text
 from dingdian.write import tables as T
 from dingdian.write.decisions import decisions_frame
+from dingdian.write.proposals import proposal_summary, zone_proposals
 
 PLAN_FIRST = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
               "protected", "score"]
 CELL_FIRST = ["cell_id", "county", "street", "lon", "lat", "radius_m", "population",
               "must_cover_clinic", "must_cover_pharmacy", "blind_spot"]
 #: facility columns some scenarios carry (Heze: which rule exempted it, its priority class, the
-#: facility whose address it takes over); copied into plan.csv after the flow years when present
-PLAN_OPTIONAL = ["exempt_rule", "priority_class", "moves_from"]
+#: facility whose address it takes over; every scenario: why a protected facility never exits,
+#: 保护类别); copied into plan.csv after the flow years when present
+PLAN_OPTIONAL = ["exempt_rule", "priority_class", "moves_from", "protected_class"]
 CELL_EXTRA = ["zone", "blind_spot_clinic", "blind_spot_pharmacy", "gain_clinic", "gain_pharmacy"]
 
 
@@ -260,8 +262,9 @@ class PlanFiles:
     """Every output file of a solved plan, as frames and a summary, before anything is written.
 
     ``tables`` are the yearly tables (表6–表9) with their layout, ``extras`` the planners' own
-    files and sheets (:class:`dingdian.result.ExtraResult`); ``roles`` and ``gate`` are None when
-    the scenario has no pharmacy roles or no fund gate. :func:`dingdian.write.outputs.write_plan_files`
+    files and sheets (:class:`dingdian.result.ExtraResult`); ``roles``, ``gate`` and
+    ``proposals`` are None when the scenario has no pharmacy roles, no fund gate or no special
+    zones. :func:`dingdian.write.outputs.write_plan_files`
     writes them (the file names are the output contract of the module docstring there).
     """
 
@@ -273,6 +276,7 @@ class PlanFiles:
     summary: dict
     roles: pd.DataFrame | None = None
     gate: pd.DataFrame | None = None
+    proposals: pd.DataFrame | None = None
     extras: tuple = ()
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -308,6 +312,10 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
         more["fund_gate"] = gate_summary(gate)
     problem = getattr(scenario, "problem", None)
     allocation = allocation_report.summary(plan, problem) if problem is not None else {}
+    proposals = None
+    if "special_zones" in allocation:  # 五(二)2: the candidates for expert review
+        proposals = zone_proposals(plan, problem)
+        allocation["special_zones"]["proposals"] = proposal_summary(proposals)
     if allocation:
         more["allocation"] = allocation
     summary = summary_dict(scenario, result, cells_out, counts, verification,
@@ -321,6 +329,8 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
     if problem is not None and problem.roles:
         roles = allocation_report.roles_frame(plan, problem)
         sheets["药店角色 roles"] = roles
+    if proposals is not None:
+        sheets["特殊区域准入建议 proposals"] = proposals
     return PlanFiles(plan=plan, cells=cells_out, counts=counts, decisions=decisions,
                      tables=tuple(tables), summary=summary, roles=roles, gate=gate,
-                     extras=tuple(extras), sheets=sheets)
+                     proposals=proposals, extras=tuple(extras), sheets=sheets)

@@ -9,6 +9,8 @@ directory is removed and an earlier ``out_dir`` is left untouched. Files::
     counts.csv     designated/admitted/exited per county, street and city, kind and year
     decisions.csv  every admission and exit with the rule and figures behind it
     roles.csv      (allocation roles) the pharmacies holding each role, per county
+    zone_proposals.csv  (special zones, 五(二)2) the zone applicants left out, ranked by the
+                   blind-spot population each would serve: for expert review, not in 表6–表9
     tables/表6_….csv … tables/表9_….csv   the plan's yearly tables (utf-8-sig)
     plan.xlsx      表6–表9 with the plan's merged headings, 规划 (plan.csv), 汇总 (summary)
     summary.json   solver status, objective, coverage, targets, verification
@@ -129,6 +131,8 @@ def write_plan_files(out_dir, files: PlanFiles) -> Path:
             write_csv(tmp / "roles.csv", files.roles)
         if files.gate is not None:
             write_csv(tmp / "gate.csv", files.gate)
+        if files.proposals is not None:
+            write_csv(tmp / "zone_proposals.csv", files.proposals)
         write_tables(tmp / "tables", list(files.tables))
         write_extras(tmp, files.extras)
         write_xlsx(tmp / "plan.xlsx", files.tables, files.plan, files.summary, files.sheets)
