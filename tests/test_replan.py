@@ -123,3 +123,25 @@ def test_cli_replan_writes_the_plan_and_the_changes(previous, tmp_path):
     assert "调整 change DC-P-02 东城区利民药店 (东城区)" in res.output
     assert "校验通过 verified" in res.output
     assert (tmp_path / "out" / "tables").is_dir()
+
+
+@pytest.mark.slow
+def test_heze_replan_keeps_moves_and_the_beds_pause(tmp_path):
+    # Heze with the needed-beds pause on outpatient clinics (rules.bed_pause_outpatient, (17)):
+    # every year 2026–2030 pauses (测算值 below 目标值 and 实际值), so a re-plan from 2028 on
+    # the plan as it happened still admits no clinic but the exempt ones — the derived scenario
+    # keeps the beds file. A move already done (the new site admitted) or void (the old site
+    # gone) is history in the derived facility list, not a move to make again.
+    variant = tmp_path / "pause.yaml"
+    heze = Path(__file__).resolve().parents[1] / "scenarios" / "heze" / "scenario.yaml"
+    variant.write_text(f"base: {heze}\nname: heze-pause\nrules:\n  bed_pause_outpatient: true\n",
+                       encoding="utf-8")
+    previous = dingdian.solve(variant, planners=False).write(tmp_path / "plan")
+    r = dingdian.replan(variant, previous / "plan.csv", 2028, previous=previous)
+    assert r.plan.status == "optimal"
+    f = r.plan.facilities
+    clinics = f[(f["kind"] == "clinic") & f["admitted_year"].notna()]
+    assert len(clinics) and (clinics["exempt_rule"] != "").all()
+    moved = f[f["moves_from"] != ""]
+    existing = set(f.loc[f["status"] == "existing", "facility_id"])
+    assert (moved["status"] == "applicant").all() and moved["moves_from"].isin(existing).all()

@@ -150,6 +150,11 @@ def _facilities(sc: Scenario, act: pd.DataFrame, from_year: int) -> tuple[pd.Dat
             if col in fac.columns:
                 row[col] = getattr(f, col)
         rows.append(row)
+    standing = {r["facility_id"] for r in rows if r["status"] == "existing"}
+    for row in rows:  # a move done (the new site admitted) or void (the old site gone) is history
+        if row.get("moves_from") and (row["status"] != "applicant"
+                                      or row["moves_from"] not in standing):
+            row["moves_from"] = ""
     new = act[act["new"]]
     if len(new):
         lon, lat = to_wgs84(new["lon"].astype(float).to_numpy(),
@@ -220,8 +225,11 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
             alloc[section][key] = [r for r in rows if int(r["year"]) >= from_year]
     cfg.update(base_year=base, years=years, files=files, coordinates="wgs84",
                name=f"{sc.config.name}-replan-{from_year}")
+    keep_beds = sc.config.beds and sc.config.rules.bed_pause_outpatient
     for key in ("overrides", "beds", "nursing", "base"):
         cfg.pop(key, None)
+    if keep_beds:  # (17) the needed-beds pause of the remaining years needs the beds figures
+        cfg["beds"] = str((root / sc.config.beds).absolute())
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
