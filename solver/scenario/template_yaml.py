@@ -117,8 +117,12 @@ grid:
 
 # Facility categories that never exit (default none): village_clinic 村卫生室,
 # community_health_centre 社区卫生服务中心, community_health_station, institution_clinic, clinic,
-# chain_pharmacy, single_pharmacy. 张掖: 村卫生室原则上不做调控. One facility: 保护 = 是 in 机构名单.
-protected_categories: [village_clinic, community_health_centre]
+# chain_pharmacy, single_pharmacy. Name only what your plan protects, with its sentence
+# (张掖 五(二)1(2): 原则上行政村卫生室不做调控); it is written beside each protected facility
+# (plan.csv protected_class). One facility: 保护 = 是 in 机构名单.
+protected_categories: [village_clinic]
+protected_basis:                  # the plan's sentence for each protected category
+  village_clinic: 原则上行政村卫生室不做调控（请改为本市规划的条款）  # 村卫生室
 
 # The site model's switches.
 options:
