@@ -41,6 +41,12 @@ def test_bureau_form_gives_the_same_plan(city, tmp_path):
     assert clean_sc.targets.equals(bureau_sc.targets)
     assert clean_sc.quotas.reset_index(drop=True).equals(bureau_sc.quotas.reset_index(drop=True))
     assert clean_sc.cells["population"].tolist() == bureau_sc.cells["population"].tolist()
+    if city == "zhangye":
+        # the site model reads nothing but its frozen problem data: the same SiteProblem (reach
+        # lists, quotas, targets, rules) is the same model, so the same plan; solving it twice
+        # at this size (about 20 s each) would add nothing the small cities below do not check
+        assert clean_sc.problem == bureau_sc.problem
+        return
     clean = dingdian.solve(clean_sc, planners=False)
     bureau = dingdian.solve(bureau_sc, planners=False)
     assert clean.status == bureau.status == "optimal"
