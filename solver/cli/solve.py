@@ -233,7 +233,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
     summary.json; with the allocation rules (rules: in the scenario) also street_split.csv
     (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
-    density index), and roles.csv when the scenario's allocation rules give pharmacy roles.
+    density index), roles.csv when the scenario's allocation rules give pharmacy roles, and
+    zone_proposals.csv (特殊区域准入建议, for expert review) when they give special zones.
     Exit 0 on a verified plan; 2 bad input (an option the solver does not take included);
     3 infeasible (reasons printed, nothing written); 4 no plan found; 5 plan written but the
     residual check failed. --solver-option applies to --solver only, not to --fallback.
