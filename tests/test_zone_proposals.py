@@ -53,6 +53,14 @@ def test_ranked_by_the_blind_spots_each_adds():
     assert got["按序新增 marginal"].sum() == 500 + 300
 
 
+def test_only_the_kinds_of_the_zones():
+    # kinds = (clinic,): the pharmacy candidates are not proposed (张掖 五(二)2 is the pharmacy
+    # section, zones.kinds [pharmacy]; the other way round here)
+    plan, problem = _case()
+    assert zone_proposals(plan, problem, ("clinic",)).empty
+    assert len(zone_proposals(plan, problem, ("pharmacy",))) == 3
+
+
 def test_nothing_to_propose():
     # every zone applicant admitted: an empty list with the same columns
     plan, problem = _case()
@@ -78,6 +86,7 @@ def test_zhangye_books_no_override_and_proposes(tmp_path):
     assert section["overrides"] == [] and section["budget"] == 0
     assert section["proposals"]["candidates"] == len(props) > 0
     assert section["proposals"]["population"] == props["按序新增 marginal"].sum()
+    assert props["类别 kind"].eq("药店 pharmacy").all()  # zones.kinds: [pharmacy]
     end = p.set_index("facility_id")["2030"]
     assert (end[props["机构编码 facility_id"]] == "0").all()
     assert props["按序新增 marginal"].is_monotonic_decreasing

@@ -314,7 +314,7 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
     allocation = allocation_report.summary(plan, problem) if problem is not None else {}
     proposals = None
     if "special_zones" in allocation:  # 五(二)2: the candidates for expert review
-        proposals = zone_proposals(plan, problem)
+        proposals = zone_proposals(plan, problem, tuple(scenario.config.allocation.zones.kinds))
         allocation["special_zones"]["proposals"] = proposal_summary(proposals)
     if allocation:
         more["allocation"] = allocation

@@ -31,12 +31,14 @@ KIND_ZH = {"clinic": "诊所 clinic", "pharmacy": "药店 pharmacy"}
 NOTE = "需专家论证并批准后方可准入（五(二)2），未列入年度准入计划"
 
 
-def zone_proposals(plan: pd.DataFrame, problem: SiteProblem) -> pd.DataFrame:
-    """The ranked candidates (see the module docstring); empty when no zone applicant is out."""
+def zone_proposals(plan: pd.DataFrame, problem: SiteProblem,
+                   kinds: tuple[str, ...] = ("clinic", "pharmacy")) -> pd.DataFrame:
+    """The ranked candidates of ``kinds`` (``allocation.zones.kinds``: 张掖 五(二)2 is the
+    pharmacy section) — see the module docstring; empty when no zone applicant is out."""
     last = str(problem.years[-1])
     at_end = dict(zip(plan["facility_id"].astype(str), plan[last].astype(int), strict=True))
     candidates = [f for f in problem.facilities
-                  if f.zone and not f.existing and not f.exempt and not at_end.get(f.id, 0)]
+                  if f.zone and f.kind in kinds and not f.existing and not f.exempt and not at_end.get(f.id, 0)]
     blind: dict[str, tuple[int, set[str]]] = {}  # cell → (population, candidates reaching it)
     for c in problem.cover:
         if c.mode != "gain" or any(at_end.get(f, 0) for f in c.facilities):
