@@ -19,7 +19,7 @@ from dingdian.write.maps import KIND_ZH
 CITY = "全市"
 
 #: the model's assumptions, as a planner reads them (docs/model.md, "The model in brief")
-ASSUMPTIONS = [
+_ASSUMPTIONS = [
     ("流量 Flow", "每年定点 = 上年定点 + 准入 − 退出；已有机构起始为定点，申请机构起始为非定点；"
      "退出的机构不再准入。"),
     ("目标 Targets (表2/表3)", "各县区每类机构2028年末、2030年末定点数等于规划数（或按情景设为“不超过”）。"),
@@ -83,8 +83,9 @@ def cell(v):
     return v
 
 
-def summary_rows(s: dict) -> list[tuple[str, str]]:
-    """(label, value) pairs of the 摘要 section."""
+def summary_rows(s: dict) -> list[tuple[str, object]]:
+    """(label, value) pairs of the 摘要 section; values as they are (numbers stay numbers; the
+    HTML formats them with :func:`fmt`, the workbook with number formats)."""
     sc = s.get("scenario") or {}
     ver = s.get("verification") or {}
     size = s.get("model_size") or {}
@@ -111,7 +112,7 @@ def summary_rows(s: dict) -> list[tuple[str, str]]:
     if s.get("synthetic_data"):
         rows.append(("数据说明 note", s.get("note") or "含合成数据 synthetic data"))
     rows.append(("生成 created", f"{s.get('created_utc', '-')} dingdian {s.get('dingdian_version', '')}"))
-    return [(k, fmt(v)) for k, v in rows]
+    return rows
 
 
 def coverage_frame(s: dict) -> pd.DataFrame:
@@ -196,3 +197,8 @@ def map_caption(key: str) -> str:
     if parts[0] == "density":
         return MAP_CAPTIONS["density"].format(kind=kind)
     return MAP_CAPTIONS["coverage"].format(kind=kind, year=parts[2])
+
+
+def assumption_rows(inp: ReportInput) -> list[tuple[str, str]]:
+    """(rule, explanation) rows of the 模型假设 section, from the scenario the plan was run on."""
+    return list(_ASSUMPTIONS)

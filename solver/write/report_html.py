@@ -17,8 +17,8 @@ from dingdian.models.data import KINDS
 from dingdian.write.fonts import font_face_css
 from dingdian.write.maps import KIND_ZH
 from dingdian.write.report_content import (
-    ASSUMPTIONS,
     ReportInput,
+    assumption_rows,
     blind_frame,
     cell,
     county_frame,
@@ -101,7 +101,7 @@ def render_html(inp: ReportInput) -> str:
     if inp.map_fragment:
         out.append('<h2 id="interactive">交互地图 interactive map</h2>' + inp.map_fragment)
     out.append('<h2 id="assumptions">模型假设 assumptions</h2>')
-    out.append(_table_html(pd.DataFrame(ASSUMPTIONS, columns=["规则", "说明"]), "kv"))
+    out.append(_table_html(pd.DataFrame(assumption_rows(inp), columns=["规则", "说明"]), "kv"))
     out.append("</body></html>")
     doc = "".join(out)
     # the font is cut to the page's own characters (the base64 images add only ASCII)

@@ -15,8 +15,8 @@ from dingdian.models.data import KINDS
 from dingdian.write.maps import KIND_ZH
 from dingdian.write.outputs import atomic_file
 from dingdian.write.report_content import (
-    ASSUMPTIONS,
     ReportInput,
+    assumption_rows,
     blind_frame,
     cell,
     county_frame,
@@ -93,7 +93,7 @@ def write_xlsx(inp: ReportInput, path: Path) -> Path:
     ws.column_dimensions["A"].width = 12
     ws = wb.create_sheet("假设")
     ws.cell(1, 1, "模型假设 the model's assumptions").font = Font(bold=True, size=13)
-    for i, (k, v) in enumerate(ASSUMPTIONS, 2):
+    for i, (k, v) in enumerate(assumption_rows(inp), 2):
         ws.cell(i, 1, k)
         ws.cell(i, 2, v)
     ws.column_dimensions["A"].width = 32
