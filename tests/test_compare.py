@@ -153,12 +153,18 @@ def test_summary_rows(plans):
 def test_xlsx_has_the_four_sheets(plans):
     from openpyxl import load_workbook
 
+    from dingdian.write import xlsx_labels as L
+
     wb = load_workbook(plans["out"] / "compare.xlsx", read_only=True)
-    assert wb.sheetnames == SHEETS
-    for name in SHEETS:
-        csv = read(plans["out"] / f"{name}.csv")
-        rows = list(wb[name].iter_rows(values_only=True))
-        assert list(rows[0]) == list(csv.columns) and len(rows) == len(csv) + 1
+    assert wb.sheetnames == list(L.COMPARE_SHEETS.values())  # Chinese, no underscores
+    for name, sheet in zip(SHEETS, wb.sheetnames, strict=True):
+        csv = read(plans["out"] / f"{name}.csv")  # the CSV keeps its column names
+        rows = list(wb[sheet].iter_rows(values_only=True))
+        headings = [L.compare_heading(c, ("base", "r800")) for c in csv.columns]
+        if name == "compare_summary":
+            headings.append("键名 key")  # the summary key, kept for tracing
+        assert rows[0][0].startswith("方案对比") and list(rows[1]) == headings
+        assert len(rows) == len(csv) + 2
 
 
 def test_three_runs_labels_and_identical_plans(plans):

@@ -161,7 +161,8 @@ def test_write_outputs_files(tmp_path):
     assert t6.columns[0] == "区域" and t6.iloc[-1, 0] == "全市"
     assert (out / "tables" / f"{stems[0]}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
-    lines = (out / "plan.csv").read_text(encoding="utf-8").splitlines()
+    assert (out / "plan.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
+    lines = (out / "plan.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[2].endswith(",applicant,2025,")  # c2: integer year, empty exit
     cells = pd.read_csv(out / "cells.csv").set_index("cell_id")
     assert list(cells.columns[:9]) == frames.CELL_FIRST[1:]
@@ -185,11 +186,11 @@ def test_write_outputs_files(tmp_path):
     ws = wb["表6"]
     assert ws["A1"].value.startswith("表6 ") and ws["A2"].value == "区域"
     assert ws["B2"].value == "无住院服务定点医疗机构每年配置增减数"
-    assert ws["B3"].value == 2025 and ws["B4"].value == "准入" and ws["C4"].value == "退出"
+    assert ws["B3"].value == "2025年" and ws["B4"].value == "准入" and ws["C4"].value == "退出"
     assert "B3:C3" in {str(r) for r in ws.merged_cells.ranges}
     assert ws.cell(ws.max_row, 1).value == "全市"
     assert wb["表8"]["A2"].value == "网格划分"
-    assert wb["规划"].max_row == 1 + len(_facilities())
+    assert wb["规划"].max_row == 2 + len(_facilities())  # title, headings, one row each
 
 
 def _leftovers(parent: Path) -> list[str]:
@@ -241,9 +242,10 @@ def test_extra_planners_files_sheets_and_summary(tmp_path):
                                 extras=[extra])
     assert pd.read_csv(out / "beds.csv").equals(beds)
     assert (out / "tables" / "表4_测试.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    assert not (out / "beds.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (out / "beds.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # every CSV
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["beds"] == {"headline": "ok", "total": 4560, "violations": []}
     ws = openpyxl.load_workbook(out / "plan.xlsx")["表4"]
-    assert [c.value for c in ws[1]] == ["地区", "现有床位数（张）"]
-    assert [c.value for c in ws[2]] == ["甘州区", 5542]
+    assert ws["A1"].value == "表4"  # the title row, then the headings
+    assert [c.value for c in ws[2]] == ["地区", "现有床位数（张）"]
+    assert [c.value for c in ws[3]] == ["甘州区", 5542]

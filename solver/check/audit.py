@@ -79,8 +79,10 @@ def inconsistent(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_findings(findings: pd.DataFrame, path: Path) -> None:
-    """The findings as a CSV with bilingual headings (UTF-8 with BOM, opens in Excel)."""
-    findings.rename(columns=HEADINGS).to_csv(path, index=False, encoding="utf-8-sig")
+    """The findings as a CSV with bilingual headings (UTF-8 with BOM, GBK-safe: opens in Excel)."""
+    from dingdian.write.outputs import write_csv
+
+    write_csv(Path(path), findings.rename(columns=HEADINGS))
 
 
 def sources(inp: AuditInput) -> Iterable[str]:

@@ -55,6 +55,7 @@ from dingdian.write.compare_runs import load_plan
 FACILITY = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
             "status", "score", "available_from", "protected"]
 CHANGE_COLUMNS = ["facility_id", "name", "county", "kind", "previous", "replanned", "why"]
+ENC = "utf-8-sig"  # the derived scenario's CSV files, with a BOM as every output
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
     cfg = sc.config.model_dump(mode="json", exclude_none=True)
     root = sc.root
     files = {k: str((root / v).absolute()) for k, v in cfg["files"].items()}
-    facilities.to_csv(folder / "facilities.csv", index=False)
+    facilities.to_csv(folder / "facilities.csv", index=False, encoding=ENC)
     files["facilities"] = "facilities.csv"
     have = facilities[facilities["status"] == "existing"].groupby(["county", "kind"]).size()
     targets = sc.targets[["county", "kind"]].copy()
@@ -195,28 +196,28 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
         raise ScenarioError("--from", None, None, f"no target is left from {from_year} on")
     for c in kept:
         targets[c] = sc.targets[c]
-    targets.to_csv(folder / "targets.csv", index=False)
+    targets.to_csv(folder / "targets.csv", index=False, encoding=ENC)
     files["targets"] = "targets.csv"
     q = sc.quotas[sc.quotas["year"] >= from_year]
     county = q[q["level"] == "county"]
     county[["county", "kind", "year", "admit", "exit"]].to_csv(folder / "quotas_county.csv",
-                                                               index=False)
+                                                               index=False, encoding=ENC)
     files["county_quotas"] = "quotas_county.csv"
     street = q[q["level"] == "street"].rename(columns={"area": "street"})
     files.pop("street_quotas", None)
     if len(street):
         street[["county", "street", "kind", "year", "admit", "exit"]].to_csv(
-            folder / "quotas_street.csv", index=False)
+            folder / "quotas_street.csv", index=False, encoding=ENC)
         files["street_quotas"] = "quotas_street.csv"
     if sc.gate is not None:
         fund = sc.gate[sc.gate["year"] >= from_year].drop(columns=["open", "reasons"])
-        fund.to_csv(folder / "fund.csv", index=False)
+        fund.to_csv(folder / "fund.csv", index=False, encoding=ENC)
         files["fund"] = "fund.csv"
     scores = getattr(sc, "scores", None)
     if scores is not None:  # the scores of the remaining years, of the facilities kept
         ids = set(facilities["facility_id"].astype(str))
         scores[(scores["year"] >= from_year) & scores["facility_id"].isin(ids)].to_csv(
-            folder / "scores.csv", index=False)
+            folder / "scores.csv", index=False, encoding=ENC)
         files["scores"] = "scores.csv"
     alloc = cfg.get("allocation") or {}
     for section, key in (("zones", "budget"), ("sequencing", "planned")):

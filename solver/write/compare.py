@@ -35,7 +35,6 @@ from dingdian.write.compare_frames import (
     compare_summary,
 )
 from dingdian.write.compare_runs import COUNT_MEASURES, DELTA, PlanRun, check_labels
-from dingdian.write.frames import jsonable
 from dingdian.write.outputs import atomic_directory, write_csv
 
 FILES = {"counts": "compare_counts.csv", "coverage": "compare_coverage.csv",
@@ -85,17 +84,32 @@ def compare_plans(runs: Sequence[PlanRun]) -> Comparison:
 # --------------------------------------------------------------------------------- writing
 
 
-def _write_xlsx(path: Path, frames: dict[str, pd.DataFrame]) -> None:
+def _write_xlsx(path: Path, frames: dict[str, pd.DataFrame], labels: Sequence[str] = ()) -> None:
+    """compare.xlsx: one print-ready sheet per frame with Chinese headings and measures (the
+    CSV files keep their column names); the summary sheet keeps each key in a last column."""
     from openpyxl import Workbook
+
+    from dingdian.write import xlsx_labels as L
+    from dingdian.write import xlsx_style as X
+
+    def share_row(rec) -> str | None:
+        key = str(getattr(rec, "measure", "") or "")
+        return X.SHARE if key.endswith("share") else None
 
     wb = Workbook()
     wb.remove(wb.active)
     for name, frame in frames.items():
-        ws = wb.create_sheet(Path(FILES[name]).stem[:31])
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            ws.append([jsonable(v) for v in row])
-        ws.freeze_panes = "A2"
+        ws = wb.create_sheet(X.sheet_name(L.COMPARE_SHEETS.get(name, name), wb))
+        if name == "summary" and "measure" in frame.columns:
+            frame = frame.assign(**{"键名 key": frame["measure"]})
+        run_cols = {c for c in frame.columns if c in labels or c == DELTA}
+        head, _ = X.write_frame(
+            ws, frame, title=f"方案对比：{L.COMPARE_SHEETS.get(name, name)}（{' / '.join(labels)}）",
+            headings=lambda c: L.compare_heading(c, labels),
+            text_columns=[c for c in frame.columns if c not in run_cols],
+            values=lambda c, v: L.measure_label(v) if c == "measure" and isinstance(v, str) else v,
+            row_format=share_row if name in ("summary", "coverage") else None)
+        X.finish(ws, header=(1, head), freeze=f"A{head + 1}")
     wb.save(path)
 
 
@@ -109,5 +123,5 @@ def write_comparison(out_dir, comparison: Comparison) -> Path:
     with atomic_directory(out_dir) as tmp:
         for name, frame in frames.items():
             write_csv(tmp / FILES[name], frame)
-        _write_xlsx(tmp / XLSX, frames)
+        _write_xlsx(tmp / XLSX, frames, comparison.labels)
     return Path(out_dir).absolute()
