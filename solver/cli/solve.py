@@ -230,8 +230,9 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
 
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
     so every solver writes the same plan; --certify proves no other plan is as good.
-    Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx and
-    summary.json; with the allocation rules (rules: in the scenario) also street_split.csv
+    Writes plan.csv, cells.csv, counts.csv, decisions.csv, tables/表6…表9 (CSV), plan.xlsx,
+    summary.json and plan.gpkg (GeoPackage for QGIS/ArcGIS: facilities, cells, counties,
+    streets); with the allocation rules (rules: in the scenario) also street_split.csv
     (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
     density index), roles.csv when the scenario's allocation rules give pharmacy roles, and
     zone_proposals.csv (特殊区域准入建议, for expert review) when they give special zones.

@@ -23,6 +23,7 @@ from dingdian.write import allocation as allocation_report
 from dingdian.write import blind_text
 from dingdian.write import tables as T
 from dingdian.write.decisions import decisions_frame
+from dingdian.write.gis import GeoPackage, plan_layers
 from dingdian.write.proposals import proposal_summary, zone_proposals
 
 PLAN_FIRST = ["facility_id", "name", "kind", "category", "county", "street", "lon", "lat",
@@ -264,7 +265,8 @@ class PlanFiles:
     ``tables`` are the yearly tables (表6–表9) with their layout, ``extras`` the planners' own
     files and sheets (:class:`dingdian.result.ExtraResult`); ``roles``, ``gate`` and
     ``proposals`` are None when the scenario has no pharmacy roles, no fund gate or no special
-    zones. :func:`dingdian.write.outputs.write_plan_files`
+    zones; ``gpkg`` holds the layers of plan.gpkg (:mod:`dingdian.write.gis`; empty when the
+    scenario has no CRS). :func:`dingdian.write.outputs.write_plan_files`
     writes them (the file names are the output contract of the module docstring there).
     """
 
@@ -279,6 +281,7 @@ class PlanFiles:
     proposals: pd.DataFrame | None = None
     extras: tuple = ()
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    gpkg: GeoPackage = field(default_factory=GeoPackage)
 
 
 def plan_files(scenario, result, *, verification=None, extra_summary=None,
@@ -304,7 +307,9 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
     counts = T.counts_frame(facilities, result.designated, counties=counties, streets=streets)
     street_counties = list(dict.fromkeys(c for c, _ in streets))
     specs = T.table_specs(city=getattr(scenario.config, "city", None) or "张掖市",
-                          street_county=street_counties[0] if street_counties else None)
+                          street_county=street_counties[0] if street_counties else None,
+                          names=dict(getattr(scenario.config, "table_names", {}) or {}),
+                          titles=dict(getattr(scenario.config, "table_titles", {}) or {}))
     tables = T.all_tables(counts, specs, years=plan_years(scenario)[1:])
     gate = getattr(scenario, "gate", None)
     more.update({e.name: {**e.summary, "violations": list(e.violations)} for e in extras})
@@ -333,4 +338,5 @@ def plan_files(scenario, result, *, verification=None, extra_summary=None,
         sheets["特殊区域准入建议 proposals"] = proposals
     return PlanFiles(plan=plan, cells=cells_out, counts=counts, decisions=decisions,
                      tables=tuple(tables), summary=summary, roles=roles, gate=gate,
-                     proposals=proposals, extras=tuple(extras), sheets=sheets)
+                     proposals=proposals, extras=tuple(extras), sheets=sheets,
+                     gpkg=plan_layers(scenario, plan, cells_out, counts))

@@ -14,6 +14,7 @@ directory is removed and an earlier ``out_dir`` is left untouched. Files::
     tables/表6_….csv … tables/表9_….csv   the plan's yearly tables (utf-8-sig)
     plan.xlsx      表6–表9 with the plan's merged headings, 规划 (plan.csv), 汇总 (summary)
     summary.json   solver status, objective, coverage, targets, verification
+    plan.gpkg      GeoPackage (scenario CRS): facilities, cells (hexagons), counties, streets
 
 What goes into each file is computed by :mod:`dingdian.write.frames` (:class:`PlanFiles`);
 this module only writes.
@@ -36,14 +37,44 @@ import pandas as pd
 from dingdian.write import tables as T
 from dingdian.write.frames import PlanFiles, jsonable, plan_files
 
-CSV_ENCODING = "utf-8"
+CSV_ENCODING = "utf-8-sig"  # a BOM: Excel on Chinese Windows opens it as UTF-8
 TABLE_ENCODING = "utf-8-sig"
 _jsonable = jsonable  # TODO(layout): callers import jsonable from dingdian.write.frames
 
 
+#: characters the tool's own text uses that GBK lacks (Excel on Chinese Windows), and their
+#: GBK-safe spelling; other text (a facility's name) is written as it is
+GBK_SAFE = {"\u2212": "-", "\u2010": "-", "\u2011": "-", "\u230a": "向下取整(",
+            "\u230b": ")", "\u2308": "向上取整(", "\u2309": ")", "\u00b2": "2",
+            "\u00b3": "3", "\u21d4": "<=>", "\u2713": "是", "\u2717": "否", "\u00a0": " "}
+_GBK_TABLE = str.maketrans(GBK_SAFE)
+
+
+def gbk_safe_text(text: str) -> str:
+    """``text`` with the symbols of :data:`GBK_SAFE` spelled in GBK."""
+    return text.translate(_GBK_TABLE)
+
+
+def gbk_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (headings and text cells) with :func:`gbk_safe_text` applied where needed."""
+    def needs(values) -> bool:
+        return any(isinstance(v, str) and not v.isascii() and v != gbk_safe_text(v)
+                   for v in values)
+
+    out = frame
+    if needs(map(str, frame.columns)):
+        out = out.rename(columns=lambda c: gbk_safe_text(c) if isinstance(c, str) else c)
+    for col in out.columns:
+        if out[col].dtype == object and needs(out[col].unique()):
+            out = out.copy() if out is frame else out
+            out[col] = out[col].map(lambda v: gbk_safe_text(v) if isinstance(v, str) else v)
+    return out
+
+
 def write_csv(path: Path, frame: pd.DataFrame, encoding: str = CSV_ENCODING) -> None:
-    """One CSV file (no index)."""
-    frame.to_csv(path, index=False, encoding=encoding)
+    """One CSV file (no index), UTF-8 with a BOM and the tool's symbols GBK-safe, so that
+    Excel on Chinese Windows opens it as it is and a GBK re-save loses nothing."""
+    gbk_safe(frame).to_csv(path, index=False, encoding=encoding)
 
 
 def write_tables(tables_dir: Path, tables: list[tuple[T.TableSpec, pd.DataFrame]]) -> None:
@@ -76,36 +107,59 @@ def _summary_rows(summary: dict, prefix: str = "") -> list[tuple[str, Any]]:
 def write_xlsx(path: Path, tables, plan: pd.DataFrame, summary: dict,
                sheets: dict[str, pd.DataFrame] | None = None) -> None:
     """plan.xlsx: one sheet per table (表6 …), 规划 (plan.csv), 汇总 (summary), then ``sheets``
-    (the beds and nursing tables)."""
+    (the beds and nursing tables); every sheet print-ready (:mod:`dingdian.write.xlsx_style`)."""
     from openpyxl import Workbook
+
+    from dingdian.write import xlsx_labels as L
+    from dingdian.write import xlsx_style as X
 
     wb = Workbook()
     wb.remove(wb.active)
     for spec, frame in tables:
-        T.write_table_sheet(wb.create_sheet(spec.number), spec, frame)
+        T.write_table_sheet(wb.create_sheet(X.sheet_name(spec.number, wb)), spec, frame)
     ws = wb.create_sheet("规划")
-    ws.append(list(map(str, plan.columns)))
-    for row in plan.itertuples(index=False):
-        ws.append([jsonable(v) for v in row])
-    ws.freeze_panes = "B2"
-    ws = wb.create_sheet("汇总")
-    ws.append(["项目 item", "值 value"])
+    head, _ = X.write_frame(ws, plan, title="规划：各机构逐年定点（1 定点，0 非定点）",
+                            headings=L.plan_heading, formats=COORDINATES, text_columns=TEXT_COLUMNS,
+                            wrap=False)
+    X.finish(ws, header=(1, head), freeze=f"C{head + 1}", max_width=40)
+    _summary_sheet(wb.create_sheet("汇总"), summary)
+    for name, frame in (sheets or {}).items():
+        ws = wb.create_sheet(X.sheet_name(name, wb))
+        head, _ = X.write_frame(ws, frame, title=name.replace("_", " "), headings=L.heading,
+                                formats=COORDINATES, text_columns=TEXT_COLUMNS)
+        X.finish(ws, header=(1, head), freeze=f"A{head + 1}")
+    wb.save(path)
+
+
+#: columns printed as text even when they look like numbers (codes), and coordinates
+TEXT_COLUMNS = ("facility_id", "name", "county", "street", "cell_id", "moves_from",
+                "机构编码 facility_id", "机构名称 name")
+COORDINATES = {"lon": "0.000000", "lat": "0.000000"}
+
+
+def _summary_sheet(ws, summary: dict) -> None:
+    """汇总: each summary.json scalar as ``项目 | 值 | 键名``, then the targets table."""
+    from dingdian.write import xlsx_labels as L
+    from dingdian.write import xlsx_style as X
+
+    X.title_row(ws, "汇总：求解结果与规划指标", 3)
+    X.header_row(ws, 2, ["项目", "值", "键名 key"])
+    r = 2
     for key, value in _summary_rows(summary):
-        ws.append([key, value if isinstance(value, (int, float, str, type(None))) else str(value)])
-    ws.append([])
+        r += 1
+        last = key.rsplit(".", 1)[-1]
+        fmt = ("0.00%" if last == "gap" else X.SHARE if X.is_share_column(last)
+               else X.YEAR if X.is_year_column(last) else None)
+        X.put(ws, r, 1, L.summary_label(key), coerce=False)
+        X.put(ws, r, 2, value, fmt)
+        X.put(ws, r, 3, key, coerce=False)
+    X.border(ws, 3, r, 1, 3)
     targets = summary.get("targets") or []
     if targets:
         cols = list(dict.fromkeys(k for row in targets for k in row))
-        ws.append(cols)
-        for row in targets:
-            ws.append([row.get(c) for c in cols])
-    ws.column_dimensions["A"].width = 48
-    for name, frame in (sheets or {}).items():
-        ws = wb.create_sheet(name[:31])  # Excel's limit on sheet names
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            ws.append([jsonable(v) for v in row])
-    wb.save(path)
+        X.write_frame(ws, pd.DataFrame(targets, columns=cols), row=r + 2, title="各县区目标",
+                      headings=L.heading)
+    X.finish(ws, header=(1, 2), freeze="B3", widths={1: 44, 2: 40, 3: 40})
 
 
 def write_extras(tmp: Path, extras) -> None:
@@ -137,6 +191,7 @@ def write_plan_files(out_dir, files: PlanFiles) -> Path:
         write_extras(tmp, files.extras)
         write_xlsx(tmp / "plan.xlsx", files.tables, files.plan, files.summary, files.sheets)
         write_summary(tmp / "summary.json", files.summary)
+        files.gpkg.write(tmp / "plan.gpkg")
     return Path(out_dir).absolute()
 
 
