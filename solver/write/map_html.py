@@ -21,7 +21,6 @@ from dingdian.write.maps import (
     COVER_BOUNDS,
     COVER_COLOURS,
     COVER_LABELS,
-    KIND_ZH,
     OUT_OF_SCOPE,
     MapData,
     in_scope,
@@ -130,12 +129,12 @@ def map_fragment(data: MapData) -> str:
                      f'text-anchor="middle" style="font-size:{w / 60:.2f}px">{e(name)}</text>')
     parts.append("</svg>")
     payload = {"years": data.years, "bounds": COVER_BOUNDS, "colours": COVER_COLOURS,
-               "outside": OUT_OF_SCOPE, "kindzh": KIND_ZH, "cells": cell_data}
+               "outside": OUT_OF_SCOPE, "kindzh": data.kind_zh, "cells": cell_data}
     blob = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
     year_opts = "".join(f'<option value="{y}"{" selected" if y == data.last else ""}>{y}</option>'
                         for y in data.years)
     kind_opts = "".join(f'<option value="{k}"{" selected" if k == "pharmacy" else ""}>'
-                        f"{e(KIND_ZH[k])}</option>" for k in KINDS)
+                        f"{e(data.kind_zh[k])}</option>" for k in KINDS)
     legend = "".join(f'<span style="background:{c}"></span>{e(lab)}'
                      for c, lab in zip(COVER_COLOURS, COVER_LABELS, strict=True))
     legend += f'<span style="background:{OUT_OF_SCOPE}"></span>不在服务圈模型内'
