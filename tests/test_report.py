@@ -25,8 +25,9 @@ from dingdian.write.report import ReportError, find_scenario
 ROOT = Path(__file__).resolve().parents[1]
 ZHANGYE = ROOT / "scenarios" / "zhangye" / "scenario.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
-PNGS = ["density_clinic", "density_pharmacy", "coverage_clinic_2024", "coverage_clinic_2030",
-        "coverage_pharmacy_2024", "coverage_pharmacy_2030"]
+PNGS = ["density_clinic", "density_pharmacy", "changes_clinic_2030", "changes_pharmacy_2030",
+        "blindspots_clinic_2030", "blindspots_pharmacy_2030", "coverage_clinic_2024",
+        "coverage_clinic_2030", "coverage_pharmacy_2024", "coverage_pharmacy_2030"]
 URL = re.compile(r"https?://")
 XMLNS = re.compile(r"""xmlns(:\w+)?\s*=\s*["']https?://[^"']*["']""")
 
@@ -115,7 +116,7 @@ def test_report_html_holds_table6_and_the_status(out):
         cells = f"<td>{row[0]}</td>" + "".join(f"<td>{int(v):,}</td>" for v in row[1:])
         assert cells in text, row[0]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["status"] in text
+    assert summary["status"] == "optimal" and "已求得最优方案，并经逐条复核全部规则通过" in text
     assert text.count("data:image/png;base64,") == len(PNGS)
     assert "甘州区" in text and "服务盲区" in text
 
@@ -126,13 +127,16 @@ def test_report_xlsx_has_the_sheets_tables_and_images(out):
 
     wb = load_workbook(out / "report.xlsx")
     names = wb.sheetnames
-    assert names[0] == "摘要" and {"县区", "假设", "地图"} <= set(names)
+    assert names[0] == "规划要点" and {"县区", "规划依据与规则", "技术说明", "地图"} <= set(names)
+    brief = [c for r in wb["规划要点"].iter_rows(values_only=True) for c in r if c]
+    assert any(str(c).startswith("至2030年末，全市定点零售药店由2024年末的") for c in brief)
+    assert "需审定事项" in brief and "分年度安排（家）" in brief
     for n in ("表6", "表7", "表8", "表9"):
-        assert any(s.startswith(n + "_") for s in names), n
+        assert any(s.startswith(n + " ") for s in names), n  # no underscore in sheet names
     assert len(wb["地图"]._images) == len(PNGS)
-    summary = {r[0]: r[1] for r in wb["摘要"].iter_rows(values_only=True) if r[0]}
-    assert summary["状态 status"] == "optimal" and "间隙 gap" in summary
-    (s6,) = (s for s in names if s.startswith("表6_"))
+    summary = {r[0]: r[1] for r in wb["技术说明"].iter_rows(values_only=True) if r[0]}
+    assert summary["求解状态"] == "最优解（已证明）" and summary["相对间隙"] == 0
+    (s6,) = (s for s in names if s.startswith("表6 "))
     body = [r for r in wb[s6].iter_rows(min_row=5, values_only=True) if r[0]]
     t6 = table6(out)
     assert [list(r) for r in body] == t6.astype(object).values.tolist()

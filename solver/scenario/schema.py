@@ -301,6 +301,11 @@ class ScenarioConfig(BaseModel):
     #: a table not named is described ("the county quotas")
     table_names: dict[Literal["county_clinic", "county_pharmacy", "street_clinic",
                               "street_pharmacy"], str] = {}
+    #: the title of each yearly table without its number and place (Zhangye's default:
+    #: 无住院服务定点医疗机构每年配置增减数量 …); the city (county tables) or the street county
+    #: (street tables) is put in front: dingdian.write.tables.table_specs
+    table_titles: dict[Literal["county_clinic", "county_pharmacy", "street_clinic",
+                               "street_pharmacy"], str] = {}
     #: optional planners beside the site model, each a YAML file of its own (relative path):
     #: hospital beds (:mod:`dingdian.planners.beds`) and long-term-care institutions
     #: (:mod:`dingdian.planners.nursing`)

@@ -56,14 +56,15 @@ PASSED_OVER_SHOWN = 5
 
 
 def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: int, what: str,
-                used: int) -> tuple[str, int | None]:
+                used: int, names: dict | None = None) -> tuple[str, int | None]:
     rows = quotas[(quotas["level"] == level) & (quotas["area"] == area)
                   & (quotas["kind"] == kind) & (quotas["year"] == year)]
     if rows.empty:
         return "", None
     limit = int(rows.iloc[0][what])
     derived = f" {SPLIT_LABEL}" if rows.iloc[0].get("source", "") == DERIVED else ""
-    return f"{TABLE[level, kind]} {area} {year}{derived}", limit
+    name = (names or {}).get(f"{level}_{kind}") or TABLE[level, kind]
+    return f"{name} {area} {year}{derived}", limit
 
 
 def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: pd.DataFrame,
@@ -78,6 +79,7 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
     flows = flows.merge(fac[["kind", "county", "street"]], left_on="facility_id",
                         right_index=True)
     failing = _failing(problem)
+    names = dict(problem.table_names) if problem is not None else {}  # table_names: 表6…
     outside = set() if problem is None or problem.pass_mark_within_limits else failing
     counted = flows.copy()  # the exits the yearly limits count
     counted["exited"] = [0 if (fid, int(y)) in outside else int(x) for fid, y, x in
@@ -136,7 +138,7 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
         key = (r.street, kind, year) if level == "street" else (r.county, kind, year)
         n_used = int((used_street if level == "street" else used).loc[key, col])
         quota, limit = _limit_text(quotas, level, area if level == "street" else r.county, kind,
-                                   year, what, n_used)
+                                   year, what, n_used, names)
         mine = [c for c, k in reach_of.get(r.facility_id, []) if k == kind]
         filled, kept = [], []
         for cell in mine:

@@ -75,8 +75,22 @@ def read_output(out: str | Path, scenario: str | Path | None = None) -> ReportIn
         for f in sorted(tdir.glob("*.csv"), key=_table_order):
             tables[f.stem] = pd.read_csv(f, encoding="utf-8-sig", dtype=str,
                                          keep_default_na=False)
-    return ReportInput(out=out, summary=summary, counts=counts, tables=tables,
-                       scenario=find_scenario(out, summary, scenario))
+    path = find_scenario(out, summary, scenario)
+    columns = tuple(pd.read_csv(out / "plan.csv", nrows=0).columns)
+    return ReportInput(out=out, summary=summary, counts=counts, tables=tables, scenario=path,
+                       config=_config(path), plan_columns=columns)
+
+
+def _config(path: Path):
+    """The scenario's validated settings, or None when the file no longer validates (the
+    report then says its rules could not be read)."""
+    from dingdian.errors import ScenarioError
+    from dingdian.scenario.variants import read_config
+
+    try:
+        return read_config(path)
+    except (ScenarioError, OSError, ValueError):
+        return None
 
 
 def _table_order(f: Path):

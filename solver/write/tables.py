@@ -50,29 +50,64 @@ class TableSpec:
         return f"{self.number} {self.title}"
 
 
-def table_specs(city: str = "张掖市", street_county: str | None = "甘州区") -> list[TableSpec]:
+#: each table's default number and title body (Zhangye 表6–表9); ``table_names`` and
+#: ``table_titles`` in scenario.yaml replace them (Heze: 附表1/附表2, 门诊定点医疗机构…)
+DEFAULT_TABLES = {
+    "county_clinic": ("表6", "无住院服务定点医疗机构每年配置增减数量"),
+    "county_pharmacy": ("表7", "定点零售药店每年配置增减数量"),
+    "street_clinic": ("表8", "各街道定点诊所每年配置增减数量"),
+    "street_pharmacy": ("表9", "各街道定点零售药店每年配置增减数量"),
+}
+
+
+#: what the maps and the report call each kind unless the scenario's table titles say otherwise
+KIND_LABELS = {"clinic": "无住院服务定点医疗机构（诊所）", "pharmacy": "定点零售药店"}
+
+
+def kind_labels(titles: dict[str, str] | None = None) -> dict[str, str]:
+    """Each kind's name as the plan writes it: from ``table_titles`` (Heze
+    ``门诊定点医疗机构年度受理计划…`` → ``门诊定点医疗机构``: the title up to its first
+    ``医疗机构`` or ``药店``), else :data:`KIND_LABELS`."""
+    out = dict(KIND_LABELS)
+    for kind, word in (("clinic", "医疗机构"), ("pharmacy", "药店")):
+        title = (titles or {}).get(f"county_{kind}") or ""
+        if word in title:
+            out[kind] = title[:title.index(word) + len(word)]
+    return out
+
+
+def _group_heading(body: str) -> str:
+    """The heading over the year columns: the title body without its street prefix and
+    final 量 (``定点诊所每年配置增减数``)."""
+    body = body.split("各街道")[-1]
+    return body[:-1] if body.endswith("数量") else body
+
+
+def table_specs(city: str = "张掖市", street_county: str | None = "甘州区",
+                names: dict[str, str] | None = None,
+                titles: dict[str, str] | None = None) -> list[TableSpec]:
     """The four yearly tables of the plan (表6 … 表9), in order.
 
     ``city`` prefixes the county-level titles; ``street_county`` names the county whose streets
-    form 表8/表9 (``None`` drops the street tables).
+    form 表8/表9 (``None`` drops the street tables). ``names`` and ``titles`` (scenario.yaml
+    ``table_names``/``table_titles``, keys ``county_clinic`` … ``street_pharmacy``) replace a
+    table's number and the body of its title.
     """
-    specs = [
-        TableSpec("表6", f"{city}无住院服务定点医疗机构每年配置增减数量", "clinic", "county",
-                  "区域", "无住院服务定点医疗机构每年配置增减数", CITY_TOTAL,
-                  "表6_无住院服务定点医疗机构每年配置增减数量"),
-        TableSpec("表7", f"{city}定点零售药店每年配置增减数量", "pharmacy", "county",
-                  "区域", "定点零售药店每年配置增减数", CITY_TOTAL,
-                  "表7_定点零售药店每年配置增减数量"),
-    ]
-    if street_county:
-        specs += [
-            TableSpec("表8", f"{street_county}各街道定点诊所每年配置增减数量", "clinic", "street",
-                      "网格划分", "定点诊所每年配置增减数", STREET_TOTAL,
-                      f"表8_{street_county}各街道定点诊所每年配置增减数量", street_county),
-            TableSpec("表9", f"{street_county}各街道定点零售药店每年配置增减数量", "pharmacy",
-                      "street", "网格划分", "定点零售药店每年配置增减数", STREET_TOTAL,
-                      f"表9_{street_county}各街道定点零售药店每年配置增减数量", street_county),
-        ]
+    names, titles = names or {}, titles or {}
+    specs = []
+    levels = ("county", "street") if street_county else ("county",)
+    for level in levels:
+        for kind in KINDS:
+            key = f"{level}_{kind}"
+            number = names.get(key) or DEFAULT_TABLES[key][0]
+            body = titles.get(key) or DEFAULT_TABLES[key][1]
+            if level == "county":
+                specs.append(TableSpec(number, f"{city}{body}", kind, level, "区域",
+                                       _group_heading(body), CITY_TOTAL, f"{number}_{body}"))
+            else:
+                specs.append(TableSpec(number, f"{street_county}{body}", kind, level, "网格划分",
+                                       _group_heading(body), STREET_TOTAL,
+                                       f"{number}_{street_county}{body}", street_county))
     return specs
 
 
@@ -212,36 +247,43 @@ def all_tables(
 
 
 def write_table_sheet(ws, spec: TableSpec, frame: pd.DataFrame) -> None:
-    """Lay out one table on an openpyxl worksheet as printed in the plan.
+    """Lay out one table on an openpyxl worksheet as printed in the plan, print-ready.
 
     Row 1: ``表6 <title>`` merged across; row 2: the first column's heading (merged down to
-    row 4) and the group heading merged across the year columns; row 3: each year merged over
-    its two columns; row 4: ``准入``/``退出``; then the body and the total row.
+    row 4) and the group heading merged across the year columns; row 3: each year (``2025年``)
+    merged over its two columns; row 4: ``准入``/``退出``; then the body and the total row (bold).
+    Headings shaded, every cell bordered, rows 1–4 repeated on each printed page, A4 landscape
+    one page wide (:mod:`dingdian.write.xlsx_style`).
     """
     from openpyxl.styles import Alignment, Font
+
+    from dingdian.write import xlsx_style as X
 
     cols = list(frame.columns[1:])
     years = list(dict.fromkeys(c.split("年")[0] for c in cols))
     width = 1 + len(cols)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.cell(1, 1, spec.heading).font = Font(bold=True)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    X.title_row(ws, spec.heading, width)
     ws.cell(2, 1, spec.first_column)
     ws.merge_cells(start_row=2, start_column=1, end_row=4, end_column=1)
     ws.cell(2, 2, spec.group_heading)
     ws.merge_cells(start_row=2, start_column=2, end_row=2, end_column=width)
     for i, y in enumerate(years):
         col = 2 + 2 * i
-        ws.cell(3, col, int(y))
+        ws.cell(3, col, X.year_heading(y))
         ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 1)
         ws.cell(4, col, ADMIT)
         ws.cell(4, col + 1, EXIT)
-    for row in frame.itertuples(index=False):
-        ws.append([row[0], *(int(v) for v in row[1:])])
-    for r in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=width):
-        for cell in r:
-            cell.alignment = center
-    for r in range(2, 5):
+    X.style_header(ws, 2, 4, 1, width)
+    center = Alignment(horizontal="center", vertical="center")
+    for r, row in enumerate(frame.itertuples(index=False), 5):
+        X.put(ws, r, 1, row[0], coerce=False).alignment = center
+        for c, v in enumerate(row[1:], 2):
+            X.put(ws, r, c, int(v), X.INT).alignment = center
+    last = 4 + len(frame)
+    X.border(ws, 5, last, 1, width)
+    if len(frame) and str(frame.iloc[-1, 0]) in {spec.total_label, CITY_TOTAL, STREET_TOTAL}:
         for c in range(1, width + 1):
-            ws.cell(r, c).font = Font(bold=True)
-    ws.column_dimensions["A"].width = 14
+            ws.cell(last, c).font = Font(bold=True)
+    X.finish(ws, header=(1, 4), freeze="B5", widths={c: 8 for c in range(2, width + 1)})
+    ws.column_dimensions["A"].width = max(14, min(30, 2 + max(
+        (X.text_width(v) for v in frame.iloc[:, 0]), default=0)))
