@@ -118,3 +118,28 @@ def test_the_fallback_solves_without_the_options(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["solver"] == "highs" and summary["status"] == OPTIMAL
     assert summary["solver_options"] == {}
+
+
+def test_cbc_is_found_without_the_venv_on_path(tmp_path):
+    """``dingdian`` run by its full path has no venv ``bin`` on PATH: CBC is the binary that
+    ``pulp[cbc]`` ships, found from the package (issue 15, 3)."""
+    import os
+    import subprocess
+    import sys
+
+    import pulp
+
+    from dingdian.run.solvers import cbc_path
+
+    exe = cbc_path()
+    assert exe is not None and Path(exe).is_file() and os.access(exe, os.X_OK)
+    assert pulp.COIN_CMD(path=exe).available()
+    out = tmp_path / "out"
+    env = {"HOME": str(tmp_path), "PATH": str(tmp_path)}  # no cbc, no venv bin
+    r = subprocess.run([sys.executable, "-m", "dingdian", "solve",
+                        str(ROOT / "scenarios" / "example" / "scenario.yaml"),
+                        "--solver", "cbc", "--out", str(out)],
+                       env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-800:]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["solver"] == "cbc" and summary["status"] == OPTIMAL

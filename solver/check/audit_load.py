@@ -29,7 +29,7 @@ from dingdian.check.audit_read import (
     read_yearly,
 )
 from dingdian.errors import ScenarioError
-from dingdian.scenario.files import Table, read_text, split_sheet
+from dingdian.scenario.files import Table, read_text, safe_load, split_sheet
 from dingdian.write.tables import table_specs
 
 DEFAULT_BASE_YEAR = 2024  # 表2/表3 现有数: end of 2024 (Zhangye numbering, folder mode)
@@ -179,7 +179,7 @@ def _yaml(path: Path):
     if not path.is_file():
         raise ScenarioError(path.name, None, None, f"file not found ({path})")
     try:
-        return yaml.safe_load(read_text(path))
+        return safe_load(read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

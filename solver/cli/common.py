@@ -30,6 +30,24 @@ def console(stderr: bool = False) -> Console:
 MAX_ERRORS = 20
 
 
+class Seconds(click.FloatRange):
+    """A positive, finite number of seconds (``--time-limit``): ``nan`` and ``inf`` are
+    refused, not read as "no limit" (a FloatRange lets ``nan`` through every comparison)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
+
+
 def fail(ctx: click.Context, message, code: int = EXIT_INPUT, limit: int = MAX_ERRORS) -> None:
     """Print ``error: <one line>`` to stderr and exit with ``code``; for an error that holds
     several problems (:class:`dingdian.errors.ScenarioErrors`), one such line per problem, at

@@ -17,6 +17,7 @@ from dingdian.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
     SOLVERS,
+    Seconds,
     console,
     fail,
 )
@@ -37,7 +38,7 @@ from dingdian.cli.solve import print_plan, write_or_explain
                    "as it stands).")
 @click.option("--solver", "backend", type=click.Choice(SOLVERS), default="highs",
               show_default=True, help="MILP backend.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=Seconds(), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
 @click.pass_context
 def replan(ctx: click.Context, scenario: Path, actual: Path, from_year: int, out_dir: Path,

@@ -25,6 +25,7 @@ from dingdian.cli.common import (
     KIND_LABEL,
     MAX_ERRORS,
     SOLVERS,
+    Seconds,
     console,
     fail,
 )
@@ -196,7 +197,7 @@ def _solver_options(pairs: tuple[str, ...]) -> dict[str, object]:
               help="Output directory (replaced atomically).")
 @click.option("--solver", "backend", type=click.Choice(SOLVERS), default="highs",
               show_default=True, help="MILP backend.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=Seconds(), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               callback=lambda _ctx, _param, value: _solver_options(value),

@@ -24,6 +24,7 @@ from dingdian.cli.common import (
     EXIT_NO_PLAN,
     EXIT_UNVERIFIED,
     SOLVERS,
+    Seconds,
     fail,
 )
 from dingdian.result import FEASIBLE, INFEASIBLE, OPTIMAL
@@ -66,7 +67,7 @@ def _table(frame: pd.DataFrame) -> Table:
               help="A setting and its values; several --set make the cartesian product.")
 @click.option("--solver", "backend", type=click.Choice(SOLVERS),
               default=None, help="MILP backend (default: the sweep file's, else highs).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=Seconds(), default=None,
               help="Seconds per run.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Runs solved at once by the local process pool (default: the CPU count).")

@@ -112,9 +112,24 @@ _CBC_LINE = re.compile(r"^(Result|Objective value|Lower bound|Gap)\s*[-:]\s*(.+)
 CBC_PATH_ENV = "DINGDIAN_CBC_PATH"
 
 
+def cbc_path() -> str | None:
+    """The CBC executable: ``$DINGDIAN_CBC_PATH``, else the binary ``pulp[cbc]`` ships
+    (``cbcbox``), found from the package and not from ``PATH`` (an installed ``dingdian`` run
+    by its full path has no venv ``bin`` on ``PATH``), else None (PuLP searches ``PATH``)."""
+    if os.environ.get(CBC_PATH_ENV):
+        return os.environ[CBC_PATH_ENV]
+    try:
+        import cbcbox
+
+        found = cbcbox.cbc_bin_path()
+    except Exception:  # noqa: BLE001 - no cbcbox, or no binary for this platform
+        return None
+    return str(found) if found and os.path.isfile(found) else None
+
+
 def run_cbc(model: SiteModel, time_limit: float | None, options: dict):
     cmd = pulp.COIN_CMD(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1,
-                        path=os.environ.get(CBC_PATH_ENV) or None,
+                        path=cbc_path(),
                         options=[f"{k} {v}" for k, v in options.items()])
     if not cmd.available():
         raise BackendError("CBC is not installed: pip install 'pulp[cbc]' (or choose --solver highs)")

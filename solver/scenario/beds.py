@@ -36,7 +36,7 @@ from dingdian.errors import ScenarioError
 from dingdian.models.beds import PAUSE, heze_figures
 from dingdian.models.beds_model import Hospital
 from dingdian.models.data import BedPause
-from dingdian.scenario.files import Collector, Table, read_text
+from dingdian.scenario.files import Collector, Table, read_text, safe_load
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -154,7 +154,7 @@ def read_beds_config(path: Path) -> ZhangyeBeds | HezeBeds:
     name = path.name
     try:
         text = read_text(path)
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except FileNotFoundError:
         raise ScenarioError(name, None, None, f"file not found: {path}") from None
     except (OSError, yaml.YAMLError) as exc:

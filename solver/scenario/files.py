@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from dingdian.errors import ScenarioError, ScenarioErrors
 from dingdian.scenario.aliases import BOOLEANS, COLUMNS, SHEETS, VALUES, column_code, value_code
@@ -45,6 +46,27 @@ def split_sheet(path: str | Path) -> tuple[Path, str | None]:
         file, sheet = text.split("#", 1)
         return Path(file), sheet.strip() or None
     return Path(text), None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a key given twice in one mapping (plain PyYAML keeps
+    the last value silently, so a planner's second ``target_2030:`` would hide the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def safe_load(text: str):
+    """YAML text as Python data, safely (no tags that run code), refusing duplicate keys."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def read_text(path: Path) -> str:

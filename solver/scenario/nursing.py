@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from dingdian.coords import to_wgs84
 from dingdian.errors import ScenarioError
 from dingdian.geometry import lonlat_to_xy
-from dingdian.scenario.files import Table, read_text
+from dingdian.scenario.files import Table, read_text, safe_load
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 CATEGORIES = ("community_health_centre", "village_care", "elderly_care")
@@ -77,7 +77,7 @@ class NursingConfig(BaseModel):
 def read_nursing_config(path: Path) -> NursingConfig:
     """Parse and validate the nursing YAML; every problem is one :class:`ScenarioError`."""
     try:
-        data = yaml.safe_load(text := read_text(path))
+        data = safe_load(text := read_text(path))
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(path.name, None, None, f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict):

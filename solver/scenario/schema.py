@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from dingdian.errors import ScenarioError, ScenarioErrors
 from dingdian.models.data import Options, Weights
 from dingdian.scenario.allocation import AllocationConfig
-from dingdian.scenario.files import read_text
+from dingdian.scenario.files import read_text, safe_load
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -376,7 +376,7 @@ def read_yaml(path: Path) -> tuple[dict, str]:
     except OSError as exc:
         raise ScenarioError(name, None, None, f"cannot read {path}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
