@@ -120,6 +120,17 @@ def check_inputs(scenario: Scenario | str | Path) -> Inputs:
                   shortfalls=tuple(shortfalls(sc.problem)))
 
 
+def read_planner_inputs(sc: Scenario) -> None:
+    """Read the beds and nursing files ``sc`` names, raising every problem together
+    (:class:`~dingdian.errors.ScenarioErrors`) before anything is solved."""
+    found = Collector()
+    if sc.config.beds:
+        found.run(read_beds_inputs, sc.root, sc.config.beds)
+    if sc.config.nursing:
+        found.run(read_nursing_inputs, sc.root, sc.config.nursing, sc)
+    found.raise_if_any()
+
+
 def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
           time_limit: float | None = None, unique: bool = True, certify: bool = False,
           fallback: str | None = None, decompose: bool = False, workers: int | None = None,
@@ -141,6 +152,8 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
     if options:
         backends.check_options(solver, dict(options))
     sc = _scenario(scenario)
+    if planners:  # a bad beds or nursing file is said now, not after the site solve
+        read_planner_inputs(sc)
     decomposed = None
 
     def run(name: str):
