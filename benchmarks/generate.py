@@ -14,7 +14,8 @@ seed, and which otherwise keeps Zhangye's real data:
   targets and quotas are the real ones scaled by ``k``, city by city;
 * each city is loaded through the normal loader (:func:`dingdian.scenario.loader.load_scenario`: cells,
   population, coverage, crowding), from a ``scenario.yaml`` written next to its cached
-  ``facilities.csv`` that points at Zhangye's other files (no beds or nursing file);
+  ``facilities.csv`` that points at Zhangye's other files by absolute path, so it is loaded with
+  ``allow_outside=True`` (no beds or nursing file);
 * its names are then prefixed with the city, ``市001·`` … (facility ids, counties, streets,
   cells), and the cities' problems are concatenated into one :class:`~dingdian.models.data.SiteProblem`.
   The cities share no facility, cell, county or quota, so the province's optimum is the sum of
@@ -146,7 +147,7 @@ def city_feasible(seed: int, cache: Path | None = None) -> bool:
     path = city_scenario(seed, cache)
     mark = path.parent / "feasibility.txt"
     if not mark.is_file():
-        problem = load_scenario(path).problem
+        problem = load_scenario(path, allow_outside=True).problem
         status = solve(problem, "highs", time_limit=FEASIBILITY_LIMIT, unique=False).status
         if status == INFEASIBLE:
             status += ": " + "; ".join(explain_infeasible(problem, "highs"))
@@ -175,7 +176,7 @@ def load_province(scale: int, cache: Path | None = None) -> SiteProblem:
         raise ValueError("scale must be at least 1")
     cities = []
     for i, seed in enumerate(city_seeds(scale, cache)):
-        scenario = load_scenario(city_scenario(seed, cache))
+        scenario = load_scenario(city_scenario(seed, cache), allow_outside=True)
         cities.append(prefixed(scenario.problem, f"{city_name(i)}·"))
     return merge(cities)
 

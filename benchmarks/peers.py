@@ -63,7 +63,8 @@ def distance_matrix(scale: int, kind: str) -> tuple[np.ndarray, np.ndarray, list
     pairs in different cities are ``inf``."""
     blocks, pops, ids = [], [], []
     for i in range(scale):
-        sc = load_scenario(ZHANGYE if i == 0 and scale == 1 else city_scenario(FIRST_SEED + i))
+        sc = load_scenario(ZHANGYE if i == 0 and scale == 1 else city_scenario(FIRST_SEED + i),
+                           allow_outside=True)
         cells = sc.cells[sc.cells["population"] > 0]
         fac = sc.facilities[sc.facilities["kind"] == kind]
         cxy, fxy = cells[["x", "y"]].to_numpy(float), fac[["x", "y"]].to_numpy(float)

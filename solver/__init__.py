@@ -24,7 +24,9 @@ An impossible plan is a result, not an error::
 
 The functions:
 
-* :func:`load` (path) → :class:`Scenario`: read, validate and compile a scenario;
+* :func:`load` (path, allow_outside=) → :class:`Scenario`: read, validate and compile a
+  scenario (its files inside its folder unless ``allow_outside``; ``check_inputs``,
+  ``solve``, ``replan``, ``sweep``, ``audit`` and ``report`` take the keyword too);
 * :func:`list_scenarios` (directory) and :func:`show_scenario` (name or path): the scenarios
   and variants under a folder, and one resolved with what it changes in its base;
 * :func:`check_inputs` (scenario) → :class:`~dingdian.pipeline.solving.Inputs`: also read the
@@ -45,12 +47,17 @@ The functions:
   or hand-made yearly plan against its own targets, without solving;
 * :func:`report` (out_dir, scenario=) → the written paths: report.xlsx, report.html and maps;
 * :func:`init` (folder, city=, counties=) → the written paths: a new scenario's commented
-  scenario.yaml, 规划数据.xlsx and CSV templates for a city's own data (``dingdian init``).
+  scenario.yaml, 规划数据.xlsx and CSV templates for a city's own data (``dingdian init``);
+* :func:`output_lock` (out_dir): ``with output_lock(out): …`` holds an output folder for one
+  run (:class:`OutputBusy` when another run holds it); ``plan.write``, ``sweep`` and ``report``
+  take it themselves, the command line around the whole solve.
 
 Errors, each one line naming what to fix: :class:`ScenarioError` (bad input: file, row and
 field), :class:`SolverFailed`, :class:`PlannerFailed`, :class:`OptionError`,
 :class:`EngineError`; :class:`NotAPlan` and :class:`ReportError` for a folder that is not a
-written plan.
+written plan (or whose files differ from summary.json's manifest), :class:`OutputBusy` for an
+output folder another run is writing. A plan folder written before the manifest existed is read
+with an :class:`UncheckedPlan` warning.
 
 The names load lazily, so ``import dingdian`` is quick and the command line starts fast.
 """
@@ -88,13 +95,16 @@ _API = {
     "ReportError": "dingdian.write.report",
     "OptionError": "dingdian.run.backends",
     "EngineError": "dingdian.run.engine",
+    "output_lock": "dingdian.write.lock",
+    "OutputBusy": "dingdian.write.lock",
+    "UncheckedPlan": "dingdian.write.manifest",
 }
 
 __all__ = [  # the names of _API (tests/test_api.py checks that the two agree)
     "load", "solve", "check_inputs", "replan", "Plan", "Scenario", "list_scenarios",
     "show_scenario", "sweep", "compare", "audit", "report", "init",
     "ScenarioError", "SolverFailed", "PlannerFailed", "OptionError", "EngineError", "NotAPlan",
-    "ReportError",
+    "ReportError", "output_lock", "OutputBusy", "UncheckedPlan",
     "__version__",
 ]
 
@@ -111,6 +121,8 @@ if TYPE_CHECKING:  # what the lazy names are, for editors and type checkers
     from dingdian.scenario.loader import Scenario
     from dingdian.scenario.templates import init
     from dingdian.write.compare_runs import NotAPlan
+    from dingdian.write.lock import OutputBusy, output_lock
+    from dingdian.write.manifest import UncheckedPlan
     from dingdian.write.report import ReportError
 
 

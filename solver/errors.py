@@ -7,9 +7,25 @@ Every problem found in a scenario's files is reported as one :class:`ScenarioErr
     facilities.csv row 13, field 'lon': point (99.1, 38.2) lies outside 甘州区
 
 :class:`ScenarioErrors` carries several at once (``dingdian validate`` lists every problem).
+
+A file's contents are never echoed whole: a value quoted from a file is cut to
+:data:`QUOTE_CHARS` characters (:func:`clip`), and a message to :data:`MESSAGE_CHARS`, so a
+wrong path (``census: /proc/self/environ``) or a binary file cannot print pages of text.
 """
 
 from __future__ import annotations
+
+#: a value quoted from a file in a message is cut to this many characters (:func:`clip`)
+QUOTE_CHARS = 40
+#: the longest message (a safety net behind :func:`clip`)
+MESSAGE_CHARS = 400
+
+
+def clip(value, limit: int = QUOTE_CHARS) -> str:
+    """``value`` as one line of at most ``limit`` characters, cut with "…" when longer: for
+    quoting a cell, a heading or a path from a file in a message."""
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(str(value).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ScenarioError(Exception):
@@ -31,7 +47,7 @@ class ScenarioError(Exception):
         self.file = str(file)
         self.row = row
         self.field = field
-        self.message = " ".join(str(message).split())  # one line, whatever the cause said
+        self.message = clip(message, MESSAGE_CHARS)  # one line, whatever the cause said
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

@@ -36,7 +36,9 @@ class SolveResult:
     objective_terms: dict[str, float] = field(default_factory=dict)
     message: str = ""
     #: the lexicographic stages run (dingdian.models.tiebreak): L1 the objective (8), L2 the tie-break,
-    #: L3 the certificate; each ``{stage, status, objective, bound, seconds}``
+    #: L3 the certificate; each ``{stage, status, objective, bound, seconds, time_limit,
+    #: cut_short}`` (``time_limit``: the seconds it was given; ``cut_short``: it ended without a
+    #: proof, stopped by a limit or not run for lack of time — see dingdian.run.backends)
     stages: tuple[dict, ...] = ()
     #: True when stage L3 proved no other plan is as good; None when not certified
     unique: bool | None = None
@@ -49,6 +51,12 @@ class SolveResult:
     @property
     def has_plan(self) -> bool:
         return self.designated is not None and self.status in (OPTIMAL, FEASIBLE)
+
+    @property
+    def cut_short(self) -> tuple[str, ...]:
+        """The stages cut short (``stages``): an L2 among them leaves an optimal plan that is
+        not the unique tie-broken one."""
+        return tuple(st["stage"] for st in self.stages if st.get("cut_short"))
 
     def flows(self) -> pd.DataFrame:
         """Long table ``facility_id, year, designated, admitted, exited`` for the planning years."""

@@ -103,6 +103,9 @@ def test_write_is_what_the_command_line_writes(plan, city, tmp_path):
     for s in (a, c):
         for key in ("build_seconds", "solve_seconds", "created_utc", "stages"):
             s.pop(key)
+        # plan.xlsx and plan.gpkg hold the timings and time stamps too: their hashes differ
+        s["manifest"]["files"] = {k: v for k, v in s["manifest"]["files"].items()
+                                  if k.endswith(".csv")}
     assert a == c
     assert pd.read_csv(api / "plan.csv")["2025"].tolist() == [1, 1, 0, 0, 1, 1]
 

@@ -15,26 +15,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from tiny_city import write_tiny_city
+from tiny_city import edit, run, write_tiny_city
 
 import dingdian
-from dingdian.cli.main import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture()
 def city(tmp_path) -> Path:
     return write_tiny_city(tmp_path / "city").parent
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def drop_row(path: Path, starts: str) -> None:

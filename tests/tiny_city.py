@@ -102,3 +102,18 @@ def write_tiny_city(folder: Path, exit_limit: int = 1, shift_m: tuple[float, flo
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
                     encoding="utf-8")
     return path
+
+
+def run(*args):
+    """``dingdian *args`` through click's runner (stdout and stderr kept apart)."""
+    from click.testing import CliRunner
+
+    from dingdian.cli.main import main
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a text file by ``new`` (``old`` must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -5,6 +5,10 @@ Owns reading the existing counts and targets (表2/表3 in the plan's layout, a 
 :class:`~dingdian.check.audit_read.AuditInput` from an ``audit.yaml`` (:func:`load_audit_file`)
 or from a folder or workbook whose tables are recognised by their number (:func:`load_tables`,
 Zhangye's numbering). Single tables are parsed by :mod:`dingdian.check.audit_read`.
+
+The files an audit.yaml names stay inside its folder, and the targets and street quotas a
+``--scenario`` names inside the scenario's, unless ``allow_outside``
+(:mod:`dingdian.scenario.paths`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from dingdian.check.audit_read import (
     read_grid,
     read_yearly,
 )
-from dingdian.errors import ScenarioError
-from dingdian.scenario.files import Table, read_text, safe_load, split_sheet
+from dingdian.errors import ScenarioError, clip
+from dingdian.scenario.files import Table, read_text, safe_load, split_sheet, yaml_problem
+from dingdian.scenario.paths import confine
 from dingdian.write.tables import table_specs
 
 DEFAULT_BASE_YEAR = 2024  # 表2/表3 现有数: end of 2024 (Zhangye numbering, folder mode)
@@ -143,7 +148,8 @@ def _ref(spec, where: str, file: str) -> tuple[str, str | None, dict]:
 
 def _choice(value, allowed, file: str, where: str) -> str:
     if value not in allowed:
-        raise ScenarioError(file, None, where, f"{value!r} is not one of {', '.join(allowed)}")
+        raise ScenarioError(file, None, where,
+                            f"{clip(value)!r} is not one of {', '.join(allowed)}")
     return value
 
 
@@ -176,31 +182,37 @@ def read_text_figures(items, file: str) -> list[TextFigure]:
 
 
 def _yaml(path: Path):
-    if not path.is_file():
+    if not path.exists():
         raise ScenarioError(path.name, None, None, f"file not found ({path})")
     try:
         return safe_load(read_text(path))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ScenarioError(path.name, row, None, f"not valid YAML ({exc})") from None
+        raise ScenarioError(path.name, None, None, yaml_problem(exc)) from None
     except UnicodeDecodeError:
         raise ScenarioError(path.name, None, None, "not UTF-8 text") from None
 
 
-def load_audit_file(path: Path) -> AuditInput:
-    """An ``audit.yaml`` (see ``scenarios/zhangye/published/audit.yaml``); paths are relative."""
+def load_audit_file(path: Path, allow_outside: bool = False) -> AuditInput:
+    """An ``audit.yaml`` (see ``scenarios/zhangye/published/audit.yaml``); paths are relative
+    to it and stay inside its folder unless ``allow_outside``."""
     path = Path(path)
     doc = _yaml(path)
     file = path.name
+
+    def at(name: str, where: str) -> Path:
+        """``name`` (under ``where``) in the audit folder, confined."""
+        confine(path.parent / name, (path.parent,), file=file, field=where, shown=name,
+                allow_outside=allow_outside, what="the audit folder")
+        return path.parent / name
+
     if not isinstance(doc, dict):
         raise ScenarioError(file, None, None, "expected a mapping (yearly:, targets:, beds:, …)")
     known = {"title", "base_year", "street_county", "yearly", "targets", "target_years", "beds",
              "level_ratio", "text_figures", "target_mode"}
     for key in doc:
         if key not in known:
-            raise ScenarioError(file, None, str(key), f"unknown key (known: {', '.join(sorted(known))})")
-    base = path.parent
+            raise ScenarioError(file, None, clip(key),
+                                f"unknown key (known: {', '.join(sorted(known))})")
     inp = AuditInput(label=str(doc.get("title") or path))
     if "street_county" in doc:
         inp.street_county = doc["street_county"] or None
@@ -216,10 +228,10 @@ def load_audit_file(path: Path) -> AuditInput:
         kind = _choice(extra.get("kind", kind), tuple(KIND_LABEL), file, f"yearly.{number}.kind")
         level = _choice(extra.get("level", level), ("county", "street"), file,
                         f"yearly.{number}.level")
-        inp.yearly.append(read_yearly(base / name, number, kind, level, sheet))
+        inp.yearly.append(read_yearly(at(name, f"yearly.{number}"), number, kind, level, sheet))
     targets = doc.get("targets")
     if isinstance(targets, str):
-        inp.targets = read_targets_csv(base / targets)
+        inp.targets = read_targets_csv(at(targets, "targets"))
     elif isinstance(targets, dict):
         years = doc.get("target_years") or DEFAULT_TARGET_YEARS
         if not isinstance(years, dict):
@@ -229,7 +241,7 @@ def load_audit_file(path: Path) -> AuditInput:
             name, sheet, extra = _ref(spec, f"targets.{number}", file)
             kind = _choice(extra.get("kind", _TARGETS.get(str(number))), tuple(KIND_LABEL), file,
                            f"targets.{number}.kind")
-            grid, source = read_grid(base / name, sheet)
+            grid, source = read_grid(at(name, f"targets.{number}"), sheet)
             frame, totals = parse_target_table(grid, source, kind, years)
             parts.append((frame, totals, str(number), kind))
         inp.targets = _combine_targets(parts, base_year)
@@ -240,7 +252,7 @@ def load_audit_file(path: Path) -> AuditInput:
         name, sheet, extra = _ref(spec, f"beds.{number}", file)
         group = _choice(extra.get("group", _BEDS.get(number)), ("level", "county"), file,
                         f"beds.{number}.group")
-        grid, source = read_grid(base / name, sheet)
+        grid, source = read_grid(at(name, f"beds.{number}"), sheet)
         inp.beds.append(parse_beds(grid, source, number, group))
     ratio = doc.get("level_ratio")
     if ratio is not None:
@@ -250,7 +262,7 @@ def load_audit_file(path: Path) -> AuditInput:
         inp.level_ratio = {str(k): float(v) for k, v in ratio.items()}
     figures = doc.get("text_figures")
     if isinstance(figures, str):
-        inp.text_figures = read_text_figures(_yaml(base / figures), figures)
+        inp.text_figures = read_text_figures(_yaml(at(figures, "text_figures")), figures)
     elif figures is not None:
         inp.text_figures = read_text_figures(figures, file)
     return inp
@@ -290,8 +302,9 @@ def _table_files(source: Path) -> dict[str, tuple[Path, str | None]]:
     return found
 
 
-def read_scenario_targets(scenario: Path) -> tuple[Targets, dict]:
-    """The targets, target mode and street county of a dingdian scenario (YAML or folder)."""
+def read_scenario_targets(scenario: Path, allow_outside: bool = False) -> tuple[Targets, dict]:
+    """The targets, target mode and street county of a dingdian scenario (YAML or folder); its
+    files stay inside its folder unless ``allow_outside``."""
     scenario = Path(scenario)
     if scenario.is_dir():
         scenario = scenario / "scenario.yaml"
@@ -301,6 +314,11 @@ def read_scenario_targets(scenario: Path) -> tuple[Targets, dict]:
     name = doc["files"].get("targets")
     if not name:
         raise ScenarioError(scenario.name, None, "files.targets", "the scenario has no targets")
+    for key, value in doc["files"].items():
+        if key in ("targets", "street_quotas") and isinstance(value, str):
+            confine(split_sheet(scenario.parent / value)[0], (scenario.parent,),
+                    file=scenario.name, field=f"files.{key}", shown=value,
+                    allow_outside=allow_outside)
     # the scenario's own reader: CSV in any encoding or a workbook's sheet, Chinese headings
     with Table(scenario.parent / name, ["county", "kind"], key="targets", totals="county",
                city=doc.get("city")) as t:
@@ -318,19 +336,20 @@ def read_scenario_targets(scenario: Path) -> tuple[Targets, dict]:
 
 
 def load_tables(source: Path, scenario: Path | None = None,
-                text_figures: Path | None = None) -> AuditInput:
+                text_figures: Path | None = None, allow_outside: bool = False) -> AuditInput:
     """Audit input from an audit.yaml, a folder (dingdian's OUT or 表N files) or a workbook.
 
     Tables are recognised by their number (``表6…``, Zhangye's numbering: 表1/表5 beds per
     level, 表2/表3 targets, 表4 beds per county, 表6–表9 yearly). ``scenario`` supplies the
     existing counts and targets (its targets.csv) and takes precedence over 表2/表3;
-    ``text_figures`` is a YAML list of the text's figures.
+    ``text_figures`` is a YAML list of the text's figures. The files an audit.yaml or the
+    scenario names stay inside its folder unless ``allow_outside``.
     """
     source = Path(source)
     if source.is_file() and source.suffix.lower() in (".yaml", ".yml"):
-        inp = load_audit_file(source)
+        inp = load_audit_file(source, allow_outside)
     elif source.is_dir() and (source / "audit.yaml").is_file() and not scenario:
-        inp = load_audit_file(source / "audit.yaml")
+        inp = load_audit_file(source / "audit.yaml", allow_outside)
     else:
         if not source.exists():
             raise ScenarioError(source.name, None, None, f"not found ({source})")
@@ -355,7 +374,7 @@ def load_tables(source: Path, scenario: Path | None = None,
                 parts.append((frame, totals, number, kind))
             inp.targets = _combine_targets(parts, DEFAULT_BASE_YEAR)
     if scenario is not None:
-        inp.targets, extra = read_scenario_targets(scenario)
+        inp.targets, extra = read_scenario_targets(scenario, allow_outside)
         inp.target_mode = extra["target_mode"]
         if not any(t.level == "street" for t in inp.yearly) or extra["street_county"]:
             inp.street_county = extra["street_county"] or inp.street_county

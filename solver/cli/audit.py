@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import dingdian
-from dingdian.cli.common import CONTEXT, EXIT_INCONSISTENT, fail
+from dingdian.cli.common import CONTEXT, EXIT_INCONSISTENT, allow_outside_option, fail
 
 WIDE = 110  # narrower terminals get one finding per line instead of a table
 
@@ -48,9 +48,10 @@ def _table(shown, report) -> Table:
               help="Also write the findings to this CSV (UTF-8, opens in Excel).")
 @click.option("--problems-only", is_flag=True,
               help="Print only the inconsistent findings (--out still gets all of them).")
+@allow_outside_option
 @click.pass_context
 def audit(ctx: click.Context, source: Path, scenario: Path | None, text_figures: Path | None,
-          out_file: Path | None, problems_only: bool) -> None:
+          out_file: Path | None, problems_only: bool, allow_outside: bool = False) -> None:
     """Check a plan's yearly tables against its targets, without solving (核对规划表).
 
     SOURCE is one of:
@@ -93,7 +94,8 @@ def audit(ctx: click.Context, source: Path, scenario: Path | None, text_figures:
           --text-figures scenarios/zhangye/published/text_figures.yaml
     """
     try:
-        report = dingdian.audit(source, scenario=scenario, text_figures=text_figures)
+        report = dingdian.audit(source, scenario=scenario, text_figures=text_figures,
+                                allow_outside=allow_outside)
     except dingdian.ScenarioError as exc:
         fail(ctx, exc)
     except OSError as exc:

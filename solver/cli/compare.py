@@ -3,8 +3,9 @@
 Registered in :mod:`dingdian.cli.main` with ``main.add_command(compare)``. The work is done by the
 library (:func:`dingdian.compare`); this module prints the tables and writes ``--out``.
 
-Exit codes: 0 compared; 2 fewer than two folders (usage error), a folder that is not a plan
-(one ``error:`` line), a bad ``--label`` or an unwritable ``--out``.
+Exit codes: 0 compared; 2 fewer than two folders (usage error), a folder that is not a plan or
+whose files differ from its summary.json manifest, plans of different cities (one ``error:``
+line), a bad ``--label`` or an unwritable ``--out``.
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ def counts_table(cmp, kind_label: dict, streets: bool, diff_only: bool) -> Table
         if two:
             delta = [g.at[m, cmp.delta] if m in g.index else None for m in cmp.measures]
             text = _triple(delta, signed=True)
-            row.append(f"[yellow]{text}[/yellow]" if any(d not in (0, None) and d is not pd.NA
-                                                         for d in delta) else text)
+            row.append(f"[yellow]{text}[/yellow]" if any(d != 0 for d in delta
+                                                         if d is not None and d is not pd.NA)
+                       else text)
         table.add_row(*row)
     return table
 
@@ -191,8 +193,11 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], labels: tuple[str, ..
     Per county, kind and year: designated counts, admissions and exits (counts.csv);
     population covered and blind spots (cells.csv, summary.json); status, objective and gap
     (summary.json); and the facilities whose designation path differs (plan.csv). With two
-    folders a Δ column gives the second minus the first. Exit 0 when compared; 2 with one
-    `error:` line when a folder is not a plan, or a usage error for fewer than two folders.
+    folders a Δ column gives the second minus the first. Plans of different cities (no county
+    in common) are refused. Each folder's files are checked against its summary.json manifest
+    first. Exit 0 when compared; 2 with one `error:` line when a folder is not a plan, a file
+    of it was truncated or edited, or the plans are of different cities; a usage error for
+    fewer than two folders.
 
     \b
     Example:
@@ -232,6 +237,9 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], labels: tuple[str, ..
     if out_dir is not None:
         try:
             path = cmp.write(out_dir)
+        except dingdian.OutputBusy as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
         except OSError as exc:
             click.echo(f"error: cannot write {out_dir}: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_INPUT)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from dingdian.cli.audit import audit
-from dingdian.cli.common import CONTEXT
+from dingdian.cli.common import CONTEXT, one_line_warnings
 from dingdian.cli.compare import compare
 from dingdian.cli.init import init
 from dingdian.cli.replan import replan
@@ -22,7 +22,8 @@ from dingdian.cli.sweep import sweep
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="dingdian", prog_name="dingdian", message="%(prog)s %(version)s")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """定点 dingdian — multi-year planner for medical-insurance designated institutions.
 
     \b
@@ -30,6 +31,7 @@ def main() -> None:
       dingdian validate scenarios/zhangye
       dingdian solve scenarios/zhangye --out out/zhangye --solver highs
     """
+    ctx.with_resource(one_line_warnings())
 
 
 for command in (init, validate, solve, replan, audit, compare, report, scenarios, sweep):

@@ -18,8 +18,10 @@ from dingdian.cli.common import (
     EXIT_NO_PLAN,
     SOLVERS,
     Seconds,
+    allow_outside_option,
     console,
     fail,
+    lock_output,
 )
 from dingdian.cli.solve import print_plan, write_or_explain
 
@@ -40,9 +42,11 @@ from dingdian.cli.solve import print_plan, write_or_explain
               show_default=True, help="MILP backend.")
 @click.option("--time-limit", type=Seconds(), default=None,
               help="Seconds; on timeout the best plan found is written (status feasible).")
+@allow_outside_option
 @click.pass_context
 def replan(ctx: click.Context, scenario: Path, actual: Path, from_year: int, out_dir: Path,
-           previous: Path | None, backend: str, time_limit: float | None) -> None:
+           previous: Path | None, backend: str, time_limit: float | None,
+           allow_outside: bool = False) -> None:
     """Plan the years from --from again, the years before fixed to --actual (年度重新规划).
 
     The plan works year by year (每年年初公布年度准入退出计划): at the start of a year, what
@@ -58,12 +62,14 @@ def replan(ctx: click.Context, scenario: Path, actual: Path, from_year: int, out
       dingdian replan scenarios/example --actual actual_2025.csv --from 2026 \\
           --previous out/plan2025 --out out/plan2026
     """
+    lock_output(ctx, out_dir)  # a second run on OUT fails now, not after its solve
     out = console()
     try:
         with out.status("重新规划 re-planning…"):
             try:
                 result = dingdian.replan(scenario, actual, from_year, previous=previous,
-                                         solver=backend, time_limit=time_limit)
+                                         solver=backend, time_limit=time_limit,
+                                         allow_outside=allow_outside)
             except (dingdian.ScenarioError, dingdian.NotAPlan) as exc:
                 fail(ctx, exc, EXIT_INPUT)
             except dingdian.SolverFailed as exc:

@@ -7,6 +7,7 @@ results and errors into the printed tables, the one-line ``error:`` and the exit
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -26,8 +27,10 @@ from dingdian.cli.common import (
     MAX_ERRORS,
     SOLVERS,
     Seconds,
+    allow_outside_option,
     console,
     fail,
+    lock_output,
 )
 from dingdian.models.data import KINDS
 
@@ -68,8 +71,10 @@ def _print_extras(out: Console, extras) -> None:
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--max-errors", type=click.IntRange(min=1), default=MAX_ERRORS, show_default=True,
               help="Problems listed before '… and N more'.")
+@allow_outside_option
 @click.pass_context
-def validate(ctx: click.Context, scenario: Path, max_errors: int = MAX_ERRORS) -> None:
+def validate(ctx: click.Context, scenario: Path, max_errors: int = MAX_ERRORS,
+             allow_outside: bool = False) -> None:
     """Check SCENARIO and every file it names, and print what it holds (检查情景数据).
 
     Reads every table (CSV in UTF-8 or GBK, or .xlsx; Chinese headings accepted), the
@@ -85,7 +90,7 @@ def validate(ctx: click.Context, scenario: Path, max_errors: int = MAX_ERRORS) -
       dingdian validate scenarios/zhangye
     """
     try:
-        inputs = dingdian.check_inputs(scenario)
+        inputs = dingdian.check_inputs(scenario, allow_outside=allow_outside)
     except dingdian.ScenarioError as exc:
         fail(ctx, exc, EXIT_INPUT, limit=max_errors)
     sc = inputs.scenario
@@ -198,7 +203,8 @@ def _solver_options(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.option("--solver", "backend", type=click.Choice(SOLVERS), default="highs",
               show_default=True, help="MILP backend.")
 @click.option("--time-limit", type=Seconds(), default=None,
-              help="Seconds; on timeout the best plan found is written (status feasible).")
+              help="Seconds for the whole run (site model, nursing, beds); on timeout the best "
+                   "plan found is written (status feasible) and what was cut short is said.")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               callback=lambda _ctx, _param, value: _solver_options(value),
               help="A parameter of the chosen solver itself, passed through (repeatable): "
@@ -222,11 +228,13 @@ def _solver_options(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="With --decompose: run the parts on Dask, at a scheduler ADDRESS "
                    "(tcp://host:8786) or on a LocalCluster ('local').")
+@allow_outside_option
 @click.pass_context
 def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
           time_limit: float | None, fallback: str | None, unique: bool, certify: bool,
           decompose: bool = False, workers: int | None = None,
-          scheduler: str | None = None, solver_options: dict | None = None) -> None:
+          scheduler: str | None = None, solver_options: dict | None = None,
+          allow_outside: bool = False) -> None:
     """Solve SCENARIO and write the plan to OUT (求解并输出规划).
 
     The optimum is made unique by a second stage (ties broken by score, then by facility id),
@@ -237,7 +245,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     (人口90%+地理10%), basic_set.csv (综合/中医类/妇幼 per county) and indices.csv (HRAD, PAD,
     density index), roles.csv when the scenario's allocation rules give pharmacy roles, and
     zone_proposals.csv (特殊区域准入建议, for expert review) when they give special zones.
-    Exit 0 on a verified plan; 2 bad input (an option the solver does not take included);
+    Exit 0 on a verified plan; 2 bad input (an option the solver does not take included, OUT
+    busy: another run is writing it);
     3 infeasible (reasons printed, nothing written); 4 no plan found; 5 plan written but the
     residual check failed. --solver-option applies to --solver only, not to --fallback.
 
@@ -249,6 +258,7 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
     """
     if (workers is not None or scheduler is not None) and not decompose:
         fail(ctx, "--workers and --scheduler need --decompose", EXIT_INPUT)
+    lock_output(ctx, out_dir)  # a second run on OUT fails now, not after its solve
     out = console()
     try:
         with out.status("读取情景 loading scenario…") as status:
@@ -261,9 +271,10 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
                     out.log(str(message))
 
             plan = _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decompose,
-                          workers, scheduler, solver_options, progress)
+                          workers, scheduler, solver_options, progress, allow_outside)
         path = write_or_explain(ctx, plan, out_dir, "no plan meets every rule")
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit
         fail(ctx, "interrupted (nothing written)", EXIT_INTERRUPTED)
     print_plan(ctx, out, plan, path)
 
@@ -294,13 +305,13 @@ def write_or_explain(ctx: click.Context, plan, out_dir: Path, infeasible: str,
 
 
 def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decompose, workers,
-           scheduler, solver_options, progress):
+           scheduler, solver_options, progress, allow_outside=False):
     """:func:`dingdian.solve`, its errors as one ``error:`` line and an exit code."""
     try:
         return dingdian.solve(scenario, solver=backend, time_limit=time_limit, unique=unique,
                               certify=certify, fallback=fallback, decompose=decompose,
                               workers=workers, scheduler=scheduler, options=solver_options,
-                              progress=progress)
+                              progress=progress, allow_outside=allow_outside)
     except dingdian.OptionError as exc:
         fail(ctx, f"--solver-option: {exc}", EXIT_INPUT)
     except (dingdian.ScenarioError, dingdian.EngineError) as exc:
@@ -309,6 +320,17 @@ def _solve(ctx, scenario, backend, time_limit, fallback, unique, certify, decomp
         fail(ctx, exc, EXIT_NO_PLAN)
     except dingdian.PlannerFailed as exc:
         fail(ctx, exc, EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_PLAN)
+
+
+def _cut_short_line(summary: dict, status: str) -> str:
+    """One line: the solves cut short (summary.json ``cut_short``), by what, and whether the
+    plan is still the unique tie-broken one."""
+    why = (f"time limit {summary['time_limit']:g}s for the whole run reached"
+           if summary.get("time_limit_reached") else "stopped by the solver's own limits")
+    line = f"[yellow]未完成 cut short[/yellow]: {', '.join(summary['cut_short'])} ({why})"
+    if status == "optimal" and "L2" in summary["cut_short"]:
+        line += "; 非唯一 optimal, but not the unique plan (tie-break stage L2 unfinished)"
+    return line
 
 
 def print_plan(ctx: click.Context, out: Console, plan, path: Path) -> None:
@@ -328,6 +350,8 @@ def print_plan(ctx: click.Context, out: Console, plan, path: Path) -> None:
     if result.unique is not None:
         out.print("唯一最优 unique optimum: " + ("yes, proven (no other plan is as good)"
                                              if result.unique else "no: another plan ties"))
+    if summary.get("cut_short"):
+        out.print(_cut_short_line(summary, result.status))
     if result.objective_terms:
         terms = "  ".join(f"{k} {v:,.0f}" for k, v in result.objective_terms.items())
         out.print(f"目标分项 objective terms: {terms}")

@@ -1,10 +1,10 @@
 """``dingdian sweep``: many variants of a scenario, solved in parallel (:func:`dingdian.sweep`).
 
 Registered in :mod:`dingdian.cli.main`. Exit codes: 0 every run solved (infeasible runs are results
-too, explained in sweep.csv); 2 bad input (a setting, the sweep file, the scenario, an
-unreachable Dask scheduler, an unwritable DIR), one ``error:`` line; 4 a run failed (no plan
-for another reason than infeasibility: time limit before any plan, solver failure); 5 a run's
-plan failed the residual check.
+too, explained in sweep.csv); 2 bad input (a setting, the sweep file, the scenario, a Dask
+scheduler address that is none or is unreachable, an unwritable DIR, another sweep writing DIR),
+one ``error:`` line; 4 a run failed (no plan for another reason than infeasibility: time limit
+before any plan, solver failure); 5 a run's plan failed the residual check.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dingdian.cli.common import (
     EXIT_UNVERIFIED,
     SOLVERS,
     Seconds,
+    allow_outside_option,
     fail,
 )
 from dingdian.result import FEASIBLE, INFEASIBLE, OPTIMAL
@@ -82,19 +83,21 @@ def _table(frame: pd.DataFrame) -> Table:
 @click.option("--no-explain", is_flag=True, help="Do not explain infeasible runs (faster).")
 @click.option("--no-plans", is_flag=True,
               help="Write sweep.csv and sweep_counts.csv only, no plan folder per run (faster).")
+@allow_outside_option
 @click.pass_context
 def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str, ...],
           backend: str | None, time_limit: float | None, workers: int | None,
           scheduler: str | None, unique: bool, decompose: bool, no_explain: bool,
-          no_plans: bool) -> None:
+          no_plans: bool, allow_outside: bool = False) -> None:
     """Solve many variants of SCENARIO in parallel (情景扫描) and compare them in sweep.csv.
 
     SCENARIO is a scenario (file or folder) or a sweep file (a YAML with `scenario:`, `grid:`
     and `runs:`). KEY is a dotted scenario key (weights.churn, grid.urban_radius_m,
     options.exit_mode …), `radius` (the urban service radius), `exit_scale` or `admit_scale`
     (the yearly limits times a factor, optionally narrowed: exit_scale.甘州区.pharmacy), or
-    `solver`. Each run is written to OUT/<run>/ (the files of `dingdian solve`, atomically),
-    its variant to OUT/variants/<run>.yaml, one row per run to OUT/sweep.csv and its counts
+    `solver`. Each run is written to OUT/<run>/ (the files of `dingdian solve`, atomically;
+    a run's name is made a safe folder name, a/b → a-b, and `.`, `..`, `variants` or two runs
+    with one folder are refused), its variant to OUT/variants/<run>.yaml, one row per run to OUT/sweep.csv and its counts
     (county, street, city per kind and year) to OUT/sweep_counts.csv.
 
     Exit 0 when every run is solved (an infeasible run is a result: explained in sweep.csv);
@@ -112,8 +115,9 @@ def sweep(ctx: click.Context, scenario: Path, out_dir: Path, settings: tuple[str
             frame = dingdian.sweep(scenario, (), out_dir, sets=settings, backend=backend,
                                    time_limit=time_limit, workers=workers, scheduler=scheduler,
                                    explain=not no_explain, decompose=decompose,
-                                   write_plans=not no_plans, unique=unique)
-    except (dingdian.ScenarioError, dingdian.EngineError) as exc:
+                                   write_plans=not no_plans, unique=unique,
+                                   allow_outside=allow_outside)
+    except (dingdian.ScenarioError, dingdian.EngineError, dingdian.OutputBusy) as exc:
         fail(ctx, exc, EXIT_INPUT)
     except OSError as exc:
         fail(ctx, f"cannot read or write: {exc.strerror or exc} ({exc.filename or out_dir})",

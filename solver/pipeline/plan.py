@@ -31,7 +31,9 @@ class Plan:
     recomputed from plan.csv alone (empty: every rule holds; None: no plan to check).
     ``explanation`` says, for an infeasible plan, which county, target or limit makes it so.
     ``decomposition`` is the :class:`dingdian.run.decompose.Decomposed` record of a
-    ``decompose=True`` solve.
+    ``decompose=True`` solve. ``time_limit`` is the run's limit (seconds, None: none) and
+    ``time_limit_reached`` whether its last solve ended at or after it (:attr:`cut_short` says
+    which solves stopped short).
     """
 
     scenario: Scenario
@@ -42,6 +44,8 @@ class Plan:
     explanation: tuple[str, ...] | None = None
     decomposition: object | None = None
     fallback_from: str | None = None
+    time_limit: float | None = None
+    time_limit_reached: bool = False
 
     # ------------------------------------------------------------------ the solve
     @property
@@ -70,14 +74,25 @@ class Plan:
     def infeasible(self) -> bool:
         return self.result.status == INFEASIBLE
 
+    @property
+    def cut_short(self) -> list[str]:
+        """The solves that ended without a proof, stopped by the time limit or the solver's own
+        limits (or, a tie-break stage, not run for lack of time): the site model's stages
+        (``L1``, ``L2``, ``L3``) and the planners (``nursing``, ``beds``). With ``L2`` among
+        them an optimal plan is not the unique one every solver returns."""
+        return [*self.result.cut_short,
+                *(e.name for e in self.extras if e.summary.get("cut_short"))]
+
     # ------------------------------------------------------------------ the files
     @cached_property
     def files(self) -> PlanFiles:
         """Every output file's content (:class:`dingdian.write.frames.PlanFiles`)."""
         if not self.has_plan:
             raise ValueError(f"no plan to show or write (status {self.status})")
-        summary = ({"decomposition": self.decomposition.summary()}
-                   if self.decomposition is not None else None)
+        summary = {"time_limit": self.time_limit, "time_limit_reached": self.time_limit_reached,
+                   "cut_short": self.cut_short}
+        if self.decomposition is not None:
+            summary["decomposition"] = self.decomposition.summary()
         return plan_files(self.scenario, self.result, verification=self.verification,
                           extras=self.extras, extra_summary=summary)
 

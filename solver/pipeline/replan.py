@@ -17,7 +17,7 @@ before YEAR:
   ``facilities.csv`` (name, kind, category, county, street, lon, lat in the scenario's
   ``coordinates:``, ``available_from`` ≥ YEAR, default YEAR).
 
-The re-plan is the same scenario with the base year moved to YEAR − 1: the designated facilities
+The re-plan is the same scenario (a variant of it) with the base year moved to YEAR − 1: the designated facilities
 at its end are the existing ones (their count replaces ``existing_<base year>`` of the targets),
 the applicants not admitted, not withdrawn and not exited are the applicants, the targets, the
 yearly quotas, the fund figures and the allocation rows of the years from YEAR on are kept. It is
@@ -183,8 +183,7 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
                             f"(the plan ends in {sc.config.years[-1]})")
     base = from_year - 1
     cfg = sc.config.model_dump(mode="json", exclude_none=True)
-    root = sc.root
-    files = {k: str((root / v).absolute()) for k, v in cfg["files"].items()}
+    files: dict[str, str | None] = {}  # the tables written here; the outlines stay the base's
     facilities.to_csv(folder / "facilities.csv", index=False, encoding=ENC)
     files["facilities"] = "facilities.csv"
     have = facilities[facilities["status"] == "existing"].groupby(["county", "kind"]).size()
@@ -204,7 +203,7 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
                                                                index=False, encoding=ENC)
     files["county_quotas"] = "quotas_county.csv"
     street = q[q["level"] == "street"].rename(columns={"area": "street"})
-    files.pop("street_quotas", None)
+    files["street_quotas"] = None
     if len(street):
         street[["county", "street", "kind", "year", "admit", "exit"]].to_csv(
             folder / "quotas_street.csv", index=False, encoding=ENC)
@@ -224,15 +223,18 @@ def _derived(sc: Scenario, facilities: pd.DataFrame, from_year: int, folder: Pat
         rows = (alloc.get(section) or {}).get(key)
         if rows:
             alloc[section][key] = [r for r in rows if int(r["year"]) >= from_year]
-    cfg.update(base_year=base, years=years, files=files, coordinates="wgs84",
-               name=f"{sc.config.name}-replan-{from_year}")
+    # a variant of the scenario: its outlines and census are read where they are, inside its
+    # folder, and the tables written here are the variant's own (dingdian.scenario.paths)
     keep_beds = sc.config.beds and sc.config.rules.bed_pause_outpatient
-    for key in ("overrides", "beds", "nursing", "base"):
-        cfg.pop(key, None)
-    if keep_beds:  # (17) the needed-beds pause of the remaining years needs the beds figures
-        cfg["beds"] = str((root / sc.config.beds).absolute())
+    data = {"base": str(Path(sc.source).resolve()), "name": f"{sc.config.name}-replan-{from_year}",
+            "base_year": base, "years": years, "files": files, "coordinates": "wgs84",
+            "allocation": alloc, "nursing": None,
+            # (17) the needed-beds pause of the remaining years needs the beds figures
+            **({} if keep_beds else {"beds": None}),
+            "overrides": {k: [] for k in ("targets", "county_quotas", "street_quotas",
+                                          "facilities")}}  # applied to the tables already
     path = folder / "scenario.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -307,33 +309,41 @@ def _changes(previous: pd.DataFrame, new: pd.DataFrame, act: pd.DataFrame, sc: S
 
 
 def replan(scenario: Scenario | str | Path, actual: str | Path, from_year: int, *,
-           previous: str | Path | None = None, solver: str = "highs", **kwargs) -> Replan:
+           previous: str | Path | None = None, solver: str = "highs",
+           allow_outside: bool = False, **kwargs) -> Replan:
     """Re-plan ``scenario`` from ``from_year`` on, the years before fixed to ``actual``
     (module docstring). ``previous`` is the folder of the plan being revised (default: the
-    scenario solved as it stands). ``kwargs`` go to :func:`dingdian.solve`. Bad input raises
+    scenario solved as it stands). ``allow_outside`` as :func:`dingdian.load` (the derived
+    scenario is a variant of ``scenario`` in a temporary folder). ``kwargs`` go to
+    :func:`dingdian.solve`. Bad input raises
     :class:`~dingdian.errors.ScenarioError`; the plan may be infeasible (``plan.explain()``).
     """
-    sc = scenario if isinstance(scenario, Scenario) else load(scenario)
+    sc = scenario if isinstance(scenario, Scenario) \
+        else load(scenario, allow_outside=allow_outside)
     if not sc.config.years[0] < from_year <= sc.config.years[-1]:
         raise ScenarioError("--from", None, None, f"{from_year} is not a planning year after "
                             f"the first ({sc.config.years[1]}–{sc.config.years[-1]})")
     act = _actual(Path(actual), sc, from_year)
     facilities, history = _facilities(sc, act, from_year)
-    folder = Path(tempfile.mkdtemp(prefix="dingdian-replan-"))
-    derived = load(_derived(sc, facilities, from_year, folder))
-    if previous is not None:
-        before = load_plan(previous).plan
-    else:
-        first = solve(sc, solver=solver, planners=False, explain=False)
-        if not first.has_plan:
-            raise ScenarioErrors([ScenarioError(str(sc.path), None, None, "the scenario as it "
-                                                f"stands has no plan ({first.status}) to revise")])
-        before = first.facilities
-    plan = solve(derived, solver=solver, planners=False, **kwargs)
-    changes = _changes(before, plan.facilities, act, sc, from_year) if plan.has_plan \
-        else pd.DataFrame(columns=CHANGE_COLUMNS)
-    inputs = {f"replan/inputs/{p.name}": pd.read_csv(p, dtype=str, keep_default_na=False)
-              for p in sorted(folder.glob("*.csv"))}
+    # the derived scenario lives in a temporary folder removed when the re-plan is made:
+    # everything the plan reports is read from it by then (and summary.json names the
+    # base scenario, whose outlines the report draws)
+    with tempfile.TemporaryDirectory(prefix="dingdian-replan-") as tmp:
+        folder = Path(tmp)
+        derived = load(_derived(sc, facilities, from_year, folder), allow_outside=allow_outside)
+        if previous is not None:
+            before = load_plan(previous).plan
+        else:
+            first = solve(sc, solver=solver, planners=False, explain=False)
+            if not first.has_plan:
+                raise ScenarioErrors([ScenarioError(str(sc.path), None, None, "the scenario as it "
+                                                    f"stands has no plan ({first.status}) to revise")])
+            before = first.facilities
+        plan = solve(derived, solver=solver, planners=False, **kwargs)
+        changes = _changes(before, plan.facilities, act, sc, from_year) if plan.has_plan \
+            else pd.DataFrame(columns=CHANGE_COLUMNS)
+        inputs = {f"replan/inputs/{p.name}": pd.read_csv(p, dtype=str, keep_default_na=False)
+                  for p in sorted(folder.glob("*.csv"))}
     extra = ExtraResult(name="replan", files={"replan/changes.csv": changes,
                                               "replan/history.csv": history, **inputs},
                         sheets={"调整 changes": changes},
@@ -344,5 +354,6 @@ def replan(scenario: Scenario | str | Path, actual: str | Path, from_year: int, 
     plan = Plan(scenario=plan.scenario, result=plan.result, solver=plan.solver,
                 extras=(*plan.extras, extra), verification=plan.verification,
                 explanation=plan.explanation, decomposition=plan.decomposition,
-                fallback_from=plan.fallback_from)
+                fallback_from=plan.fallback_from, time_limit=plan.time_limit,
+                time_limit_reached=plan.time_limit_reached)
     return Replan(plan=plan, from_year=from_year, changes=changes, history=history)

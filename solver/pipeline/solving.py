@@ -25,6 +25,7 @@ infeasibility"), ``warning`` for a notice the user must see (a fallback).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +41,13 @@ from dingdian.planners.nursing import read_inputs as read_nursing_inputs
 from dingdian.result import ERROR, INFEASIBLE, NO_SOLUTION, ExtraResult
 from dingdian.run import backends
 from dingdian.run.decompose import solve_parts
+from dingdian.run.engine import check_scheduler
 from dingdian.run.explain import explain_infeasible, shortfalls
+from dingdian.run.scratch import run_folder
 from dingdian.scenario.files import Collector
 from dingdian.scenario.loader import Scenario, load_scenario
 from dingdian.scenario.nursing import read_nursing_config
+from dingdian.scenario.scenario_paths import planner_paths
 from dingdian.scenario.variants import resolve_config
 from dingdian.write.frames import plan_frame
 
@@ -57,20 +61,22 @@ def _scenario_file(path: str | Path) -> Path:
         else path
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     """Read, validate and compile a scenario: a folder holding ``scenario.yaml``, a scenario
     file or a variant. Bad input raises :class:`~dingdian.errors.ScenarioError` naming the
     file, row and field (:class:`~dingdian.errors.ScenarioErrors` when there are several),
-    and so does a file that cannot be read."""
+    and so does a file that cannot be read. The files it names must lie inside the scenario
+    folder unless ``allow_outside`` (:mod:`dingdian.scenario.paths`)."""
     path = _scenario_file(path)
     try:
-        return load_scenario(path)
+        return load_scenario(path, allow_outside=allow_outside)
     except OSError as exc:
         raise ScenarioError(str(path), None, None, str(exc.strerror or exc)) from None
 
 
-def _scenario(scenario: Scenario | str | Path) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load(scenario)
+def _scenario(scenario: Scenario | str | Path, allow_outside: bool = False) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) \
+        else load(scenario, allow_outside=allow_outside)
 
 
 @dataclass(frozen=True)
@@ -89,20 +95,23 @@ class Inputs:
         return [line for e in self.extras for line in e.summary.get("warnings") or []]
 
 
-def check_inputs(scenario: Scenario | str | Path) -> Inputs:
+def check_inputs(scenario: Scenario | str | Path, *, allow_outside: bool = False) -> Inputs:
     """Everything ``dingdian validate`` checks: every file the scenario names, the beds and
     nursing files included, with all their problems raised together
     (:class:`~dingdian.errors.ScenarioErrors`); then the rules that need no solve (street
-    split, basic set) and whether each target can be reached within the yearly limits."""
+    split, basic set) and whether each target can be reached within the yearly limits.
+    ``allow_outside`` as :func:`load`."""
     found = Collector()
     if isinstance(scenario, Scenario):
         sc, cfg, root = scenario, scenario.config, scenario.root
     else:
         path = _scenario_file(scenario)
-        sc = found.run(load, path)
+        sc = found.run(load, path, allow_outside=allow_outside)
         try:
             cfg, res = resolve_config(path)
             root = res.root
+            if found.run(planner_paths, cfg, res, allow_outside) is None:
+                cfg = None  # a planner file outside the scenario folder is not read
         except (ScenarioError, OSError):  # the YAML itself: load has said why
             cfg = root = None
     files = {}
@@ -131,30 +140,37 @@ def read_planner_inputs(sc: Scenario) -> None:
     found.raise_if_any()
 
 
+@run_folder()  # every solver file of the run in one folder, removed however the run ends
 def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
           time_limit: float | None = None, unique: bool = True, certify: bool = False,
           fallback: str | None = None, decompose: bool = False, workers: int | None = None,
           scheduler: str | None = None, options: Mapping[str, object] | None = None,
           planners: bool = True, explain: bool = True,
-          progress: Progress | None = None) -> Plan:
+          progress: Progress | None = None, allow_outside: bool = False) -> Plan:
     """Solve ``scenario`` (a loaded :class:`Scenario` or a path) and return its :class:`Plan`.
 
     ``solver`` is ``highs``, ``cbc`` or ``cpsat``; ``time_limit`` (seconds) returns the best
-    plan found, status ``feasible``, with its gap; ``unique`` runs the tie-break stage L2 so
+    plan found, status ``feasible``, with its gap: one limit for the whole run (site model
+    stages, nursing, beds), each solve getting the time left, at least
+    :data:`~dingdian.run.backends.MIN_SECONDS` for one that must return a plan; the plan
+    records what was cut short (:attr:`Plan.cut_short`). ``unique`` runs the tie-break stage L2 so
     every backend returns the same plan, ``certify`` stage L3. ``fallback`` solves again with
     another backend when ``solver`` is missing or fails. ``decompose`` solves the independent
     county groups in parallel (``workers`` processes, or a Dask ``scheduler`` address or
     ``"local"``). ``options`` are the solver's own parameters (site model only, not passed to
     the fallback). ``planners=False`` skips the beds and nursing plans; ``explain=False`` leaves
-    an infeasible plan's explanation to :meth:`Plan.explain`.
+    an infeasible plan's explanation to :meth:`Plan.explain`. ``allow_outside`` as :func:`load`.
     """
     say = progress or (lambda *_a, **_k: None)
     if options:
         backends.check_options(solver, dict(options))
-    sc = _scenario(scenario)
+    if decompose:  # a scheduler address that is none is said before the scenario is read
+        check_scheduler(scheduler)
+    sc = _scenario(scenario, allow_outside)
     if planners:  # a bad beds or nursing file is said now, not after the site solve
         read_planner_inputs(sc)
     decomposed = None
+    deadline = None if time_limit is None else time.monotonic() + time_limit
 
     def run(name: str):
         """(result, failure): a missing solver or a crash is a failure, not a plan."""
@@ -163,12 +179,13 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
                   "options": dict(options) if options and name == solver else None}
         try:
             if decompose:
-                decomposed = solve_parts(sc.problem, name, time_limit, workers=workers,
+                decomposed = solve_parts(sc.problem, name, backends.time_left(deadline),
+                                         workers=workers,
                                          scheduler=scheduler, progress=say, **kwargs)
                 r = decomposed.result
             else:
-                r = backends.solve(sc.problem, backend=name, time_limit=time_limit,
-                                   progress=say, **kwargs)
+                r = backends.solve(sc.problem, backend=name,
+                                   time_limit=backends.time_left(deadline), progress=say, **kwargs)
         except backends.OptionError:
             raise
         except backends.BackendError as exc:  # the solver is missing or failed
@@ -184,7 +201,7 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
     if failure:
         raise SolverFailed(failure)
     common = {"scenario": sc, "result": result, "solver": used, "decomposition": decomposed,
-              "fallback_from": fell_back}
+              "fallback_from": fell_back, "time_limit": time_limit}
     if result.status == INFEASIBLE:
         explanation = None
         if explain:
@@ -192,12 +209,14 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
             explanation = tuple(explain_infeasible(sc.problem, used))
         return Plan(**common, explanation=explanation)
     if not result.has_plan:
-        return Plan(**common)
+        return Plan(**common, time_limit_reached=backends.time_left(deadline) == 0)
     frame = plan_frame(sc.facilities, result.designated, result.choices)
     verification = tuple(check_plan(frame, sc))
-    extras = plan_beside(sc, used, time_limit, say) if planners else []
+    extras = plan_beside(sc, used, backends.time_left(deadline), say) if planners else []
+    reached = backends.time_left(deadline) == 0  # the last solve ended at or after the limit
     extras += rule_extras(sc, frame, extras)
-    return Plan(**common, extras=tuple(extras), verification=verification)
+    return Plan(**common, extras=tuple(extras), verification=verification,
+                time_limit_reached=reached)
 
 
 def plan_beside(sc: Scenario, backend: str, time_limit: float | None = None,
@@ -205,10 +224,13 @@ def plan_beside(sc: Scenario, backend: str, time_limit: float | None = None,
     """The planners the scenario names beside the site model: nursing first (the beds it takes
     from surplus hospital beds cap the hospitals' conversion), then beds.
 
-    Bad input raises :class:`~dingdian.errors.ScenarioError`; an infeasible plan or none found
-    raises :class:`~dingdian.errors.PlannerFailed`.
+    ``time_limit`` (seconds) covers both: each gets the time left, at least
+    :data:`~dingdian.run.backends.MIN_SECONDS`. Bad input raises
+    :class:`~dingdian.errors.ScenarioError`; an infeasible plan or none found raises
+    :class:`~dingdian.errors.PlannerFailed`.
     """
     say = progress or (lambda *_a, **_k: None)
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     extras: list[ExtraResult] = []
     linked: dict = {}
     for key, run in (("nursing", plan_nursing), ("beds", plan_beds)):
@@ -216,7 +238,9 @@ def plan_beside(sc: Scenario, backend: str, time_limit: float | None = None,
         if not file:
             continue
         say(f"planning {key} ({file})")
-        extra = run(Path(sc.path).parent, file, backend=backend, time_limit=time_limit,
+        left = backends.time_left(deadline)
+        extra = run(Path(sc.path).parent, file, backend=backend,
+                    time_limit=None if left is None else max(backends.MIN_SECONDS, left),
                     **(linked if key == "beds" else {"scenario": sc}))
         status = extra.summary.get("status")
         if status in (INFEASIBLE, NO_SOLUTION, ERROR):

@@ -17,7 +17,10 @@ A setting is one of:
   times the factor, rounded half up. They become ``overrides.county_quotas`` and
   ``overrides.street_quotas`` entries after the base's own (and the run's own) entries;
 * ``solver``: the backend of that run (``highs``, ``cbc``, ``cpsat``);
-* ``name``: the run's folder name (default: its number and settings, ``003_radius=800``).
+* ``name``: the run's name (default: its number and settings, ``003_radius=800``), kept as
+  given in sweep.csv; its folder is the name made safe (:func:`dingdian.pipeline.sweep_setup.
+  run_folder`: ``a/b`` → ``a-b``; ``.``, ``..``, ``variants`` and two runs with one folder are
+  refused).
 
 :func:`grid` makes the cartesian product of value lists. :func:`sweep` writes every run as a
 variant file ``DIR/variants/<run>.yaml`` (``base:`` the scenario, with the settings; ``dingdian
@@ -51,7 +54,7 @@ import pandas as pd
 
 from dingdian.models.data import KINDS
 from dingdian.pipeline.sweep_setup import prepare, sweep_runs
-from dingdian.run.engine import run_all
+from dingdian.run.engine import check_scheduler, run_all
 
 #: sweep.csv: these columns, with one column per setting after ``out``
 COLUMNS = ["run", "out", "solver", "status", "objective", "bound", "gap", "verified",
@@ -68,8 +71,8 @@ COUNT_COLUMNS = ["run", "county", "street", "kind", "year", "designated", "admit
 # --------------------------------------------------------------------------- one run
 def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
     """Solve one run in a worker (and write its folder): its sweep.csv row and counts."""
-    (name, settings, variant, out_dir, backend, time_limit, explain, decompose, write,
-     kwargs) = task
+    (name, folder, settings, variant, out_dir, backend, time_limit, explain, decompose, write,
+     allow_outside, kwargs) = task
     from dingdian.check.verify import check_plan
     from dingdian.result import INFEASIBLE
     from dingdian.run import backends
@@ -78,7 +81,7 @@ def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
     from dingdian.write import tables as T
 
     t0 = time.perf_counter()
-    sc = load_scenario(variant)
+    sc = load_scenario(variant, allow_outside=allow_outside)
     if decompose:
         from dingdian.run.decompose import solve_decomposed
 
@@ -101,9 +104,9 @@ def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
         violations = check_plan(plan, sc)
         row.update(verified=not violations, violations=len(violations))
         if write:
-            outputs.write_outputs(Path(out_dir) / name, sc, result, verification=violations,
+            outputs.write_outputs(Path(out_dir) / folder, sc, result, verification=violations,
                                   extra_summary={"sweep": {"run": name, "settings": settings}})
-            row["out"] = name
+            row["out"] = folder
         counts = T.counts_frame(sc.facilities, result.designated,
                                 counties=list(dict.fromkeys(sc.targets["county"])),
                                 streets=frames.street_order(sc.quotas))
@@ -133,7 +136,7 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
           sets: Sequence[str] | Mapping[str, Sequence] = (), backend: str | None = None,
           time_limit: float | None = None, workers: int | None = None,
           scheduler: str | None = None, explain: bool = True, decompose: bool = False,
-          write_plans: bool = True, **kwargs) -> pd.DataFrame:
+          write_plans: bool = True, allow_outside: bool = False, **kwargs) -> pd.DataFrame:
     """Solve every run over ``scenario``; write ``out/sweep.csv``, ``out/sweep_counts.csv``
     and (``write_plans``) one plan folder ``out/<run>/`` per run with a plan.
 
@@ -142,26 +145,34 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
     them (``["radius=800,1060.82"]`` as ``--set`` gives them, or ``{"radius": [800, 1060.82]}``).
     ``workers``/``scheduler`` choose the engine (:func:`dingdian.run.engine.run_all`), one task
     per run; ``decompose`` splits each run's problem too (solved one part after the other inside
-    the run's task). ``kwargs`` go to :func:`dingdian.run.backends.solve` (``unique``…).
-    Bad settings raise :class:`~dingdian.errors.ScenarioError` before anything is solved.
-    Returns sweep.csv's frame.
+    the run's task). ``allow_outside`` as :func:`dingdian.load`. ``kwargs`` go to
+    :func:`dingdian.run.backends.solve` (``unique``…).
+    Bad settings raise :class:`~dingdian.errors.ScenarioError` and a bad ``scheduler`` address
+    :class:`~dingdian.run.engine.EngineError` before anything is solved; another sweep running
+    in ``out`` raises :class:`~dingdian.write.lock.OutputBusy` (the lock is held for the whole
+    sweep). Returns sweep.csv's frame.
     """
+    from dingdian.write.lock import output_lock
     from dingdian.write.outputs import atomic_file, write_csv
 
     out = Path(out)
+    check_scheduler(scheduler)
     scenario, runs, options, source = sweep_runs(scenario, runs, sets)
     backend = backend or options.get("solver") or "highs"
     time_limit = time_limit or options.get("time_limit")
-    prepared = prepare(scenario, runs, out, backend=backend, source=source)
-    tasks = [(name, settings, variant, out, run_backend, time_limit, explain, decompose,
-              write_plans, kwargs) for name, settings, variant, run_backend in prepared]
-    done = run_all(run_one, tasks, workers=workers, scheduler=scheduler)
-    frame = _frame([row for row, _ in done])
-    counts = [c for _, c in done if c is not None]
-    counts = pd.concat(counts, ignore_index=True) if counts else \
-        pd.DataFrame(columns=COUNT_COLUMNS)
-    atomic_file(out / "sweep_counts.csv", lambda p: write_csv(p, counts))
-    atomic_file(out / "sweep.csv", lambda p: write_csv(p, frame))
+    with output_lock(out):  # one sweep at a time in ``out``, from the variants to sweep.csv
+        prepared = prepare(scenario, runs, out, backend=backend, source=source,
+                           allow_outside=allow_outside)
+        tasks = [(name, folder, settings, variant, out, run_backend, time_limit, explain,
+                  decompose, write_plans, allow_outside, kwargs)
+                 for name, folder, settings, variant, run_backend in prepared]
+        done = run_all(run_one, tasks, workers=workers, scheduler=scheduler)
+        frame = _frame([row for row, _ in done])
+        counts = [c for _, c in done if c is not None]
+        counts = pd.concat(counts, ignore_index=True) if counts else \
+            pd.DataFrame(columns=COUNT_COLUMNS)
+        atomic_file(out / "sweep_counts.csv", lambda p: write_csv(p, counts))
+        atomic_file(out / "sweep.csv", lambda p: write_csv(p, frame))
     return frame
 
 

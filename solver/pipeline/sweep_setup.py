@@ -4,12 +4,24 @@ The settings a run may carry, the sweep file's schema and the variant each run b
 described in :mod:`dingdian.pipeline.sweep`. :func:`sweep_runs` turns what the user gave (a
 scenario or a sweep file, runs, ``--set`` axes) into the list of runs; :func:`prepare` writes
 and validates every run's variant before anything is solved.
+
+**Run names and folders.** A run's name (``name:``, else its number and settings,
+``003_radius=800``) is kept as given in sweep.csv's ``run`` column; its folder ``DIR/<folder>/``
+and variant ``DIR/variants/<folder>.yaml`` use the name made safe, deterministically
+(:func:`run_folder`): every character but letters (Chinese ones too), digits and ``_ . = + -``
+becomes ``-`` (``/ \\ : * ? " < > |``, spaces, ``$`` …), leading ``. - =`` and trailing ``.`` go,
+and it is cut to 150 bytes. A name that leaves nothing (``.``, ``..``, ``///``), one that is
+the sweep's own entry (``variants``, ``sweep.csv``, ``sweep_counts.csv``) or a device name on
+Windows (``CON``, ``NUL``, ``COM1`` …), and two runs whose folders would be the same (compared
+ignoring case, as Windows and macOS do) are refused in one line naming the sweep file (or
+``--set``) and the run.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,12 +30,18 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dingdian.errors import ScenarioError
+from dingdian.errors import ScenarioError, clip
 from dingdian.models.data import KINDS
 from dingdian.scenario.variants import deep_merge, resolve_config
 
 ALIASES = {"radius": "grid.urban_radius_m", "rural_radius": "grid.rural_radius_m"}
 SCALES = ("exit_scale", "admit_scale")
+#: a run's folder may not be one of the sweep's own entries in DIR
+RESERVED = ("variants", "sweep.csv", "sweep_counts.csv")
+#: names Windows keeps for devices, whatever the case and extension
+WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                             *(f"lpt{i}" for i in range(1, 10))})
+FOLDER_BYTES = 150  # a run folder's name at most (UTF-8; file systems allow 255)
 
 class SweepRun(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,13 +123,31 @@ def parse_set(text: str) -> tuple[str, list]:
 
 # --------------------------------------------------------------------------- building runs
 def run_name(i: int, settings: Mapping) -> str:
-    """``003_radius=800_weights.churn=1`` (the given ``name`` if any), safe as a folder name."""
-    if settings.get("name"):
-        name = str(settings["name"])
-    else:
-        parts = [f"{k}={v}" for k, v in settings.items()]
-        name = "_".join([f"{i + 1:03d}", *parts])
-    return re.sub(r"[^\w.=+-]", "-", name)[:120]
+    """The run's name: the given ``name``, else ``003_radius=800_weights.churn=1``."""
+    if settings.get("name") is not None:
+        return str(settings["name"])
+    return "_".join([f"{i + 1:03d}", *(f"{k}={v}" for k, v in settings.items())])
+
+
+def run_folder(name: str, source: str = "--set") -> str:
+    """``name`` made a safe folder name (module docstring); a name that cannot be one is a
+    :class:`~dingdian.errors.ScenarioError` naming ``source`` and the run."""
+    folder = re.sub(r"[^\w.=+-]", "-", unicodedata.normalize("NFC", name))
+    folder = folder.lstrip(".-=")
+    while len(folder.encode("utf-8")) > FOLDER_BYTES:
+        folder = folder[:-1]
+    folder = folder.rstrip(".")
+    why = None
+    if not folder:
+        why = "leaves no folder name once made safe"
+    elif folder.lower() in RESERVED:
+        why = f"would replace the sweep's own {folder.lower()}" + "/" * (folder.lower() == RESERVED[0])
+    elif folder.split(".")[0].lower() in WINDOWS_DEVICES:
+        why = "is a device name on Windows"
+    if why:
+        raise ScenarioError(source, None, "name", f"run {clip(repr(name))} cannot name a "
+                            f"folder: it {why}; rename the run")
+    return folder
 
 
 def _nested(key: str, value) -> dict:
@@ -186,39 +222,49 @@ def variant_data(scenario, settings: Mapping, name: str, source: str = "--set") 
 
 
 def prepare(scenario_path: str | Path, runs: Sequence[Mapping], out: str | Path, *,
-            backend: str = "highs", source: str = "--set") -> list[tuple[str, dict, Path, str]]:
-    """Write and validate every run's variant file: ``[(name, settings, variant, backend)]``.
+            backend: str = "highs", source: str = "--set", allow_outside: bool = False
+            ) -> list[tuple[str, str, dict, Path, str]]:
+    """Write and validate every run's variant file: ``[(name, folder, settings, variant,
+    backend)]`` (the name as given, its folder made safe: module docstring).
 
-    Every setting is checked before any solve: a bad key or value is one ScenarioError naming
-    ``source`` (``--set`` or the sweep file) and the setting.
+    Every setting is checked before any solve: a bad key or value, a run name that cannot
+    name a folder or two runs with one folder is one ScenarioError naming ``source``
+    (``--set`` or the sweep file) and the setting or run. ``allow_outside`` as
+    :func:`dingdian.load`.
     """
     from dingdian.run.backends import BACKENDS
     from dingdian.scenario.loader import load_scenario
     from dingdian.write.outputs import atomic_directory
 
-    base = load_scenario(scenario_path)
+    base = load_scenario(scenario_path, allow_outside=allow_outside)
     out = Path(out)
     runs = list(runs) or [{}]
     names = [run_name(i, s) for i, s in enumerate(runs)]
-    dup = [n for n in names if names.count(n) > 1]
-    if dup:
-        raise ScenarioError(source, None, "name", f"two runs named {dup[0]!r}")
+    folders = [run_folder(n, source) for n in names]
+    seen: dict[str, str] = {}
+    for name, folder in zip(names, folders, strict=True):
+        other = seen.setdefault(folder.casefold(), name)
+        if other != name or names.count(name) > 1:
+            what = f"two runs named {clip(repr(name))}" if other == name else \
+                f"runs {clip(repr(other))} and {clip(repr(name))} would share the folder {folder!r}"
+            raise ScenarioError(source, None, "name", f"{what}; give each run its own name")
     prepared = []
     with atomic_directory(out / "variants") as tmp:  # this sweep's variants, no stale ones
-        for name, settings in zip(names, runs, strict=True):
+        for name, folder, settings in zip(names, folders, runs, strict=True):
             run_backend = settings.get("solver", backend)
             if run_backend not in BACKENDS:
                 raise ScenarioError(source, None, "solver", f"unknown solver {run_backend!r} "
                                     f"(choose one of {', '.join(BACKENDS)})")
             data = variant_data(base, settings, name, source)
-            (tmp / f"{name}.yaml").write_text(
+            (tmp / f"{folder}.yaml").write_text(
                 yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
             try:
-                resolve_config(tmp / f"{name}.yaml")
+                resolve_config(tmp / f"{folder}.yaml")
             except ScenarioError as exc:
                 key = _setting_of(exc.field, settings)
-                raise ScenarioError(source, None, key, f"{exc.message} (run {name})") from None
-            prepared.append((name, dict(settings), out / "variants" / f"{name}.yaml",
+                raise ScenarioError(source, None, key,
+                                    f"{exc.message} (run {clip(name)})") from None
+            prepared.append((name, folder, dict(settings), out / "variants" / f"{folder}.yaml",
                              run_backend))
     return prepared
 

@@ -37,7 +37,7 @@ from dingdian.errors import ScenarioError
 from dingdian.models import beds as mb
 from dingdian.planners.beds_check import check_zhangye
 from dingdian.planners.beds_heze import TH, heze_table, plan_heze  # noqa: F401 (re-exported)
-from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
+from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, ExtraResult
 from dingdian.run.backends import run_backend
 from dingdian.scenario.beds import (
     PublishedTables,
@@ -63,6 +63,8 @@ def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
               nursing_capacity: dict[str, int] | None = None) -> ExtraResult:
     """Read ``scenario_dir / beds_file`` and run its city's branch (see the module docstring).
 
+    ``time_limit`` (seconds) bounds the Zhangye model's solve; the summary records it and
+    whether the solve was cut short (``cut_short``: a plan not proven optimal, or none).
     ``nursing_capacity`` (county → beds), when given, replaces the file's: the nursing plan
     passes how many new long-term-care beds each county takes from surplus hospital beds, so
     that hospitals convert no more than the nursing plan can use (五(二)1(1), 四(三)2).
@@ -131,6 +133,7 @@ def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> Ext
         "objective": objective, "bound": bound, "message": message,
         "n_variables": model.lp.numVariables(), "n_constraints": model.lp.numConstraints(),
         "build_seconds": round(build_s, 3), "solve_seconds": round(solve_s, 3),
+        "time_limit": time_limit, "cut_short": status in (FEASIBLE, NO_SOLUTION),
         "figures": figures, "notes": notes,
     }
     if values is None or status not in (OPTIMAL, FEASIBLE):

@@ -33,7 +33,7 @@ from dingdian.models.nursing import (
     plan_institution_beds,
     read_solution,
 )
-from dingdian.result import FEASIBLE, OPTIMAL, ExtraResult
+from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, ExtraResult
 from dingdian.run.backends import run_backend, value
 from dingdian.scenario.files import Collector
 from dingdian.scenario.loader import load_scenario
@@ -125,7 +125,8 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
     with elderly residents), ``nursing_assignments.csv`` (cell, site, elderly and expected
     disabled served, the year service starts, distance) and ``tables/护理机构规划.csv``. Without
     a home-care plan (infeasible, nothing found in time) ``files`` and ``sheets`` are empty and
-    ``summary['status']`` says why.
+    ``summary['status']`` says why. ``time_limit`` (seconds) bounds the home-care solve; the
+    summary records it and whether the solve was cut short (``cut_short``).
     """
     # the site scenario's cells: the one already loaded (a variant's, say), else the directory's
     sc = scenario if scenario is not None else load_scenario(Path(scenario_dir) / "scenario.yaml")
@@ -156,6 +157,7 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
                "objective": objective, "bound": bound, "gap": None,
                "build_seconds": round(t1 - t0, 3), "solve_seconds": round(time.perf_counter() - t1, 3),
                "n_variables": model.lp.numVariables(), "n_constraints": model.lp.numConstraints(),
+               "time_limit": time_limit, "cut_short": status in (FEASIBLE, NO_SOLUTION),
                "synthetic_data": cfg.synthetic}
     if status not in (OPTIMAL, FEASIBLE) or values is None:
         return ExtraResult(name="nursing", summary=summary)

@@ -3,8 +3,9 @@
 Owns the one-formulation, three-solver bridge (:mod:`.backends`: HiGHS, CBC and CP-SAT on the
 same PuLP model, with the lexicographic tie-break stages; each solver's own call in
 :mod:`.solvers`), the process-pool and Dask engines
-(:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`)
-and the elastic-form explanation of an infeasible plan in planners' words (:mod:`.explain`).
+(:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`),
+the elastic-form explanation of an infeasible plan in planners' words (:mod:`.explain`) and
+the run's one scratch folder for solver files (:mod:`.scratch`).
 
 May import: :mod:`dingdian.models`, :mod:`dingdian.scenario` and the shared leaves
 (:mod:`dingdian.errors`, :mod:`dingdian.result`, :mod:`dingdian.geometry`).

@@ -12,6 +12,13 @@ KEY=VALUE``): HiGHS options by name (``mip_max_nodes``), CBC command-line option
 name the solver does not know is refused in one line before the solve (:func:`check_options`);
 how each solver takes them, CBC's refusal after the run and a stop they cause:
 :mod:`dingdian.run.solvers`.
+
+A time limit covers the whole solve, model building and every stage: each stage gets the time
+left (L1 at least :data:`MIN_SECONDS`, so that a solve started late can still find a plan); a
+tie-break stage with no time left is not run. Each stage record says how long it was given
+(``time_limit``) and whether it ended without a proof (``cut_short``: stopped by the limit or by
+the solver's own limits, or not run for lack of time); such an L2 leaves an optimal plan that
+is not the unique one every solver returns.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pandas as pd
 from dingdian.models.allocation import chosen
 from dingdian.models.data import SiteProblem
 from dingdian.models.site import SiteModel, build_site_model
-from dingdian.result import FEASIBLE, OPTIMAL, SolveResult
+from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
 from dingdian.run.solvers import (
     BackendError,
     OptionError,
@@ -37,6 +44,10 @@ from dingdian.run.solvers import (
 )
 
 BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat")
+
+#: seconds a solve that must return a plan (stage L1, a planner) gets at least, even when the
+#: run's time limit is (nearly) used up
+MIN_SECONDS = 1.0
 
 Progress = Callable[[str], None]
 
@@ -69,6 +80,8 @@ def solve(
     build_seconds = time.perf_counter() - t0
     say(f"solving with {backend} ({model.lp.numVariables()} variables, "
         f"{model.lp.numConstraints()} constraints)")
+    if time_limit is not None:  # the limit covers the build too
+        time_limit = max(MIN_SECONDS, time_limit - build_seconds)
     return solve_model(model, backend, time_limit, build_seconds,
                        stages=("L2", "L3") if certify else ("L2",) if unique and not elastic
                        else (), progress=say, options=options)
@@ -87,16 +100,17 @@ def solve_model(
 
     ``stages`` are the lexicographic stages of :mod:`dingdian.models.tiebreak` run after a proven
     optimum (``"L2"`` tie-break, ``"L3"`` certificate); the model is left with its objective.
-    ``options`` are the solver's own parameters (module docstring).
+    ``time_limit`` covers all stages (module docstring). ``options`` are the solver's own
+    parameters (module docstring).
     """
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     status, objective, bound, values, message = run_backend(model, backend, time_limit, options)
-    record = [_stage("L1", status, objective, bound, time.perf_counter() - t0)]
+    record = [_stage("L1", status, objective, bound, time.perf_counter() - t0, time_limit)]
     unique = None
     if stages and status == OPTIMAL:
         values, record, unique = _lexicographic(model, backend, objective, values, stages,
-                                                _remaining(time_limit, t0), progress, record,
-                                                options)
+                                                deadline, progress, record, options)
     solve_seconds = time.perf_counter() - t0
     designated = terms = choices = None
     if values is not None and status in (OPTIMAL, FEASIBLE):
@@ -127,24 +141,29 @@ def solve_model(
     )
 
 
-def _stage(name: str, status: str, objective, bound, seconds: float) -> dict:
+def _stage(name: str, status: str, objective, bound, seconds: float,
+           time_limit: float | None) -> dict:
+    """A stage's record; ``cut_short``: it ended without a proof (module docstring)."""
     return {"stage": name, "status": status, "objective": objective, "bound": bound,
-            "seconds": round(seconds, 3)}
+            "seconds": round(seconds, 3),
+            "time_limit": None if time_limit is None else round(time_limit, 3),
+            "cut_short": status in (FEASIBLE, NO_SOLUTION)}
 
 
-def _remaining(time_limit: float | None, since: float) -> float | None:
-    if time_limit is None:
-        return None
-    return max(1.0, time_limit - (time.perf_counter() - since))
+def time_left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (a :func:`time.monotonic` time), at least 0; None: no limit."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
-                   stages: tuple[str, ...], time_limit: float | None,
+                   stages: tuple[str, ...], deadline: float | None,
                    progress: Progress | None, record: list[dict], options: Options | None):
     """Stages (L2) and (L3) of :mod:`dingdian.models.tiebreak` after the optimum of (8).
 
     Returns the plan's values (stage L2's, or stage L1's when L2 found nothing), the stage
     records and whether (L3) proved the plan unique (``None`` when not asked or not proven).
+    Each stage gets the time left before ``deadline``; with none left it is recorded, not
+    run (``no_solution``, cut short).
     The stages run on a shallow copy of the PuLP problem (same variables, own rows and
     objective), so ``model`` keeps its objective (8) and no stage row. (Passing the previous
     stage's plan to CP-SAT as a hint was measured slower: 400 s without a proof against 156 s.)
@@ -154,6 +173,9 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     from dingdian.models import tiebreak
 
     say = progress or (lambda _msg: None)
+    if time_left(deadline) == 0:
+        record.append(_stage("L2", NO_SOLUTION, None, None, 0.0, 0.0))
+        return values, record, None
     staged = dataclasses.replace(model, lp=model.lp.copy())
     unique = None
     t0 = time.perf_counter()
@@ -161,14 +183,17 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     tau = tiebreak.tie_break_expression(staged)
     staged.lp.setObjective(tau)
     say("tie-break stage L2 (score, then id)")
-    st, z, bound, vals, _ = run_backend(staged, backend, _remaining(time_limit, t0), options)
+    limit = time_left(deadline)
+    st, z, bound, vals, _ = run_backend(staged, backend, limit, options)
     if vals is not None:
         z = value(tau, vals)
-    record.append(_stage("L2", st, z, bound, time.perf_counter() - t0))
+    record.append(_stage("L2", st, z, bound, time.perf_counter() - t0, limit))
     if vals is None or st not in (OPTIMAL, FEASIBLE):
         return values, record, unique
     values = vals
-    if "L3" in stages and st == OPTIMAL:
+    if "L3" in stages and st == OPTIMAL and time_left(deadline) == 0:
+        record.append(_stage("L3", NO_SOLUTION, None, None, 0.0, 0.0))
+    elif "L3" in stages and st == OPTIMAL:
         t1 = time.perf_counter()
         tiebreak.hold_tie_break(staged, tau, z)
         plan = {key: (var if isinstance(var, int) else int(round(values[var.name])))
@@ -176,11 +201,11 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
         delta, ones = tiebreak.distance_expression(staged, plan)
         staged.lp.setObjective(-delta)  # maximise delta = ones + expression
         say("certificate stage L3 (farthest equally good plan)")
-        st3, _z3, b3, vals3, _ = run_backend(staged, backend, _remaining(time_limit, t0),
-                                             options)
+        limit = time_left(deadline)
+        st3, _z3, b3, vals3, _ = run_backend(staged, backend, limit, options)
         distance = None if vals3 is None else round(ones + value(delta, vals3))
         most = None if b3 is None else ones - b3  # the bound on delta
-        record.append(_stage("L3", st3, distance, most, time.perf_counter() - t1))
+        record.append(_stage("L3", st3, distance, most, time.perf_counter() - t1, limit))
         if st3 == OPTIMAL:
             unique = distance == 0
         elif most is not None and most < 0.5:

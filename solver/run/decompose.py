@@ -261,7 +261,8 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
 
 def _merge_stages(results: list[SolveResult]) -> tuple[dict, ...]:
     """The lexicographic stages every part ran, added up: objective and bound summed (each
-    stage's objective is a sum over facilities, so over parts), seconds summed, worst status."""
+    stage's objective is a sum over facilities, so over parts), seconds summed, worst status;
+    cut short when a part's was, with the longest time a part was given."""
     names = [st["stage"] for st in results[0].stages]
     out = []
     for name in names:
@@ -273,10 +274,13 @@ def _merge_stages(results: list[SolveResult]) -> tuple[dict, ...]:
             values = [row[key] for row in rows]
             return None if any(v is None for v in values) else float(sum(values))
 
+        limits = [row.get("time_limit") for row in rows]
         out.append({"stage": name,
                     "status": min((row["status"] for row in rows), key=STATUS_ORDER.index),
                     "objective": total("objective"), "bound": total("bound"),
-                    "seconds": round(sum(row["seconds"] for row in rows), 3)})
+                    "seconds": round(sum(row["seconds"] for row in rows), 3),
+                    "time_limit": None if None in limits else max(limits),
+                    "cut_short": any(row.get("cut_short") for row in rows)})
     return tuple(out)
 
 

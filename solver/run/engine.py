@@ -40,7 +40,8 @@ IN_PROCESS = "this process"
 
 
 class EngineError(RuntimeError):
-    """The engine could not start (Dask missing, scheduler unreachable); one line."""
+    """The engine could not start (Dask missing, a scheduler address that is none or is
+    unreachable); one line."""
 
 
 def default_workers() -> int:
@@ -61,6 +62,26 @@ def describe(scheduler: str | None, workers: int | None, tasks: int) -> tuple[st
     return f"dask {scheduler}", 0
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """Raise :class:`EngineError` (one line) when ``scheduler`` is neither ``None``, ``"local"``
+    nor an address Dask can parse (``tcp://host:8786``; a ``host:port`` means ``tcp://``), so
+    a typo is said before anything is solved. Whether the scheduler answers is seen later."""
+    if scheduler is None or scheduler == "local":
+        return
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError as exc:  # pragma: no cover - a dependency of dingdian
+        raise EngineError("Dask is not installed: pip install 'dask[distributed]'") from exc
+    try:
+        protocol, location = parse_address(str(scheduler))
+        if protocol in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise EngineError(f"{scheduler!r} is not a Dask scheduler address: "
+                          f"{' '.join(str(exc).split())} (give tcp://host:8786, or 'local')"
+                          ) from None
+
+
 def run_all(fn: Callable[[Any], Any], items: Sequence, *, workers: int | None = None,
             scheduler: str | None = None) -> list:
     """``[fn(item) for item in items]``, run by the engine ``scheduler`` chooses (see above).
@@ -73,6 +94,7 @@ def run_all(fn: Callable[[Any], Any], items: Sequence, *, workers: int | None = 
         raise ValueError(f"workers must be at least 1, got {workers}")
     if not items:
         return []
+    check_scheduler(scheduler)
     if scheduler is None:
         return _run_pool(fn, items, workers)
     return _run_dask(fn, items, workers, scheduler)

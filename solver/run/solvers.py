@@ -16,14 +16,23 @@ unchanged, after dingdian's, so that they win. CBC reports an unknown option in 
 is refused after the run. A stop the options cause (a node, solution or deterministic-time
 limit) is read like a time limit: the best plan found, ``feasible``, with its gap.
 
+Their files (CBC's MPS, solution and log; CP-SAT's MPS) go to the run's scratch folder
+(:mod:`dingdian.run.scratch`), removed on every way out. Ctrl-C stops each solver and is then
+passed on as a KeyboardInterrupt: HiGHS raises it itself; the CBC process is killed and waited
+for, and dies with dingdian even when dingdian is killed (:func:`run_child`); CP-SAT's thread is
+stopped and always ended first (:func:`_interruptible`).
+
 Each runner returns ``(status, objective, bound, values by variable name, message)``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import re
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +44,7 @@ import pulp
 
 from dingdian.models.site import SiteModel
 from dingdian.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL
+from dingdian.run.scratch import run_folder
 
 #: CP-SAT parameters: linearization_level 2 adds the LP relaxation's cuts that let CP-SAT prove
 #: the optimum of covering models quickly (measured: default stays ~1 % from its bound).
@@ -128,21 +138,24 @@ def cbc_path() -> str | None:
 
 
 def run_cbc(model: SiteModel, time_limit: float | None, options: dict):
-    cmd = pulp.COIN_CMD(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1,
-                        path=cbc_path(),
-                        options=[f"{k} {v}" for k, v in options.items()])
+    cmd = _CoinCmd(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, threads=1,
+                   path=cbc_path(), options=[f"{k} {v}" for k, v in options.items()])
     if not cmd.available():
         raise BackendError("CBC is not installed: pip install 'pulp[cbc]' (or choose --solver highs)")
-    with tempfile.TemporaryDirectory(prefix="dingdian-cbc-") as tmp:
-        log_path = Path(tmp) / "cbc.log"
-        cmd.optionsDict["logPath"] = str(log_path)
-        cmd.logPath = str(log_path)
+    with run_folder() as folder:
+        cmd.tmpDir = str(folder)
+        fd, log_name = tempfile.mkstemp(dir=folder, prefix="cbc-", suffix=".log")
+        os.close(fd)
+        log_path = Path(log_name)
+        cmd.optionsDict["logPath"] = cmd.logPath = log_name
         try:
             model.lp.solve(cmd)
             failure = None
         except pulp.PulpSolverError as exc:
             failure = f"CBC failed: {exc}"
-        log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        finally:
+            log = log_path.read_text(errors="replace") if log_path.exists() else ""
+            log_path.unlink(missing_ok=True)
     unknown = re.search(r"(?:No match for|Unrecognized parameter -)\s*([^\s,]+)", log)
     if options and unknown:
         raise OptionError(f"CBC does not take the option {unknown.group(1)}: see `cbc -?`")
@@ -168,6 +181,113 @@ def run_cbc(model: SiteModel, time_limit: float | None, options: dict):
     return NO_SOLUTION, None, bound, None, result or status
 
 
+class _CoinCmd(pulp.COIN_CMD):
+    """PuLP's ``COIN_CMD`` with the CBC process in dingdian's hands.
+
+    PuLP writes the MPS file (in the run folder, ``tmpDir``), builds the options and reads the
+    solution back, as :meth:`pulp.COIN_CMD.solve_CBC` does; the process is started by
+    :func:`run_child`, so that it never outlives dingdian (killed and waited on Ctrl-C or any
+    error; on Linux killed by the kernel when dingdian itself is killed). Its files are removed
+    after the solve, whatever happens.
+    """
+
+    def solve_CBC(self, lp, use_mps=True):
+        mps, sol = self.create_tmp_files(lp.name, "mps", "sol")
+        try:
+            vs, names, rows, _ = lp.writeMPS(mps, rename=1)
+            args = [self.path, mps, *(["-max"] if lp.sense == pulp.LpMaximize else [])]
+            if self.timeLimit is not None:
+                args += ["-sec", str(self.timeLimit)]
+            for option in self.options + self.getOptions():
+                args += ("-" + option).split()
+            args += ["-solve", "-printingOptions", "all", "-solution", sol]
+            with open(self.optionsDict["logPath"], "w") as log:
+                code = run_child(args, log)
+            if code != 0 or not os.path.exists(sol):
+                raise pulp.PulpSolverError(f"{self.path} exited with code {code}")
+            status, values, dj, pi, slacks, sol_status = self.readsol_MPS(sol, lp, vs, names,
+                                                                          rows)
+        finally:
+            self.delete_tmp_files(mps, sol)
+        lp.assignVarsVals(values)
+        lp.assignVarsDj(dj)
+        lp.assignConsPi(pi)
+        lp.assignConsSlack(slacks, activity=True)
+        lp.assignStatus(status, sol_status)
+        return status
+
+
+def run_child(args: list[str], log) -> int:
+    """Run a solver's executable to its end and return its exit code; it dies with dingdian.
+
+    On Ctrl-C (or any exception while waiting) the child is killed and waited for, further
+    Ctrl-C held back meanwhile, then the exception goes on. On Linux the child also asks the
+    kernel to kill it when dingdian dies (``PR_SET_PDEATHSIG``), even by SIGKILL.
+    """
+    proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent())
+    try:
+        return proc.wait()
+    except BaseException:
+        with held_interrupts():
+            proc.kill()
+            proc.wait()
+        raise
+
+
+def _die_with_parent():
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies; None
+    elsewhere. (The signal follows the thread that starts the child, which waits for it.)"""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - an unusual libc
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return preexec
+
+
+class Interrupted:
+    """Ctrl-C noted, not raised (:func:`held_interrupts`). A plain flag, set without a lock: a
+    second Ctrl-C landing inside the handler of the first must not wait on a lock the first
+    holds (a :class:`threading.Event` would deadlock there)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def set(self, *_signal) -> None:
+        self.pressed = True
+
+    def is_set(self) -> bool:
+        return self.pressed
+
+
+@contextmanager
+def held_interrupts():
+    """Hold Ctrl-C back: while inside, a SIGINT (a second one too) sets the flag yielded
+    (:class:`Interrupted`) instead of raising KeyboardInterrupt, and the caller raises it at a
+    safe point. Used where an interrupt must not land: inside OR-tools' C++ (which calls back
+    into Python) and while a stopped solver is waited for. Only in the main thread with
+    Python's own handler in place; elsewhere nothing changes."""
+    pressed = Interrupted()
+    own = (threading.current_thread() is threading.main_thread()
+           and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if own:
+        signal.signal(signal.SIGINT, pressed.set)
+    try:
+        yield pressed
+    finally:
+        if own:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _printed_lower_bound(text: str | None) -> float | None:
     """CBC's printed lower bound, widened by its printing precision so that it stays a bound.
 
@@ -188,19 +308,25 @@ def _printed_lower_bound(text: str | None) -> float | None:
 
 # --------------------------------------------------------------------------- CP-SAT (OR-tools)
 def run_cpsat(model: SiteModel, time_limit: float | None, options: dict):
-    fd, mps_path = tempfile.mkstemp(prefix="dingdian-", suffix=".mps")
-    os.close(fd)
-    try:
-        model.lp.writeMPS(mps_path)
-        return _run_cpsat_mps(mps_path, time_limit, model.lp.objective.constant, options)
-    finally:
-        os.unlink(mps_path)
+    with run_folder() as folder, held_interrupts() as pressed:
+        fd, mps_path = tempfile.mkstemp(dir=folder, prefix="cpsat-", suffix=".mps")
+        os.close(fd)
+        try:
+            model.lp.writeMPS(mps_path)
+            found = _run_cpsat_mps(mps_path, time_limit, model.lp.objective.constant, options,
+                                   pressed)
+        finally:
+            os.unlink(mps_path)
+    if pressed.is_set():  # after the solve: the plan is dropped, as on the other backends
+        raise KeyboardInterrupt
+    return found
 
 
 def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float,
-                   options: Options | None = None):
+                   options: Options | None = None, pressed: Interrupted | None = None):
     """CP-SAT on a model written as MPS by PuLP;
-    ``offset`` is the objective's constant, which MPS does not carry."""
+    ``offset`` is the objective's constant, which MPS does not carry; ``pressed`` is set on
+    Ctrl-C (:func:`held_interrupts`)."""
     from ortools.linear_solver.python import model_builder as mb
 
     mbm = mb.Model()
@@ -212,7 +338,7 @@ def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float,
     sat.set_solver_specific_parameters(sat_text({**CPSAT_PARAMETERS, **(options or {})}))
     if time_limit is not None:
         sat.set_time_limit_in_seconds(time_limit)
-    status = _interruptible(sat, mbm)
+    status = _interruptible(sat, mbm, pressed or Interrupted())
     S = mb.SolveStatus
     if status == S.INFEASIBLE:
         return INFEASIBLE, None, None, None, "INFEASIBLE"
@@ -227,31 +353,47 @@ def _run_cpsat_mps(mps_path: str, time_limit: float | None, offset: float,
     return FEASIBLE, objective, bound, values, status.name
 
 
-def _interruptible(sat, mbm):
-    """Run ``sat.solve(mbm)`` so that Ctrl-C reaches Python as a KeyboardInterrupt.
+def _interruptible(sat, mbm, pressed: Interrupted):
+    """Run ``sat.solve(mbm)`` so that Ctrl-C stops it and reaches the caller as a
+    KeyboardInterrupt, with the solver's thread always ended first.
 
-    CP-SAT is told not to catch SIGINT (``catch_sigint_signal:false``) and runs in a thread (the
-    OR-tools binding releases the GIL); the main thread waits in short joins, so Python's own
-    handler raises the interrupt there. The search is then stopped and the interrupt handed on,
-    as HiGHS and CBC do. Nothing is guessed from the status or the wall time.
+    CP-SAT is told not to catch SIGINT (``catch_sigint_signal:false``) and runs in a thread
+    (the OR-tools binding releases the GIL) while this thread waits. Ctrl-C sets ``pressed``
+    (:func:`held_interrupts`; a KeyboardInterrupt raised by a handler of the caller's does the
+    same); the search is then asked to stop every 0.1 s until the thread has ended — a stop
+    asked before the search began is not lost — and only then is the interrupt raised. The
+    end is read from an event the thread sets, not from ``Thread.join``: on Python ≤ 3.11 a
+    join interrupted by KeyboardInterrupt marks a running thread as ended
+    (python/cpython#90882), and a thread left inside C++ when Python exits aborts the process
+    (``terminate called without an active exception``). Nothing is guessed from the status or
+    the wall time.
     """
+    if pressed.is_set():
+        raise KeyboardInterrupt
     box: dict = {}
+    done = threading.Event()
 
     def run():
         try:
             box["status"] = sat.solve(mbm)
         except BaseException as exc:  # pragma: no cover - re-raised in the caller's thread
             box["error"] = exc
+        finally:
+            done.set()
 
     worker = threading.Thread(target=run, name="cp-sat", daemon=True)
     worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        sat.stop_search()
-        worker.join()
-        raise
+    while True:
+        try:
+            if done.wait(0.1):
+                break
+        except KeyboardInterrupt:
+            pressed.set()
+        if pressed.is_set():
+            sat.stop_search()
+    worker.join()  # out of the solver already: only Python's own end of the thread is left
+    if pressed.is_set():
+        raise KeyboardInterrupt
     if "error" in box:  # pragma: no cover
         raise box["error"]
     return box["status"]

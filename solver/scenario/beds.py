@@ -36,7 +36,7 @@ from dingdian.errors import ScenarioError
 from dingdian.models.beds import PAUSE, heze_figures
 from dingdian.models.beds_model import Hospital
 from dingdian.models.data import BedPause
-from dingdian.scenario.files import Collector, Table, read_text, safe_load
+from dingdian.scenario.files import Collector, Table, read_text, safe_load, yaml_problem
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -157,8 +157,10 @@ def read_beds_config(path: Path) -> ZhangyeBeds | HezeBeds:
         data = safe_load(text)
     except FileNotFoundError:
         raise ScenarioError(name, None, None, f"file not found: {path}") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(name, None, None, f"cannot read YAML: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(name, None, None, yaml_problem(exc)) from None
+    except OSError as exc:
+        raise ScenarioError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(name, None, None, "expected a mapping of keys at the top level")
     try:

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from dingdian.coords import datum_hint, to_wgs84
+from dingdian.errors import clip
 from dingdian.geometry import lonlat_to_xy
 from dingdian.models.data import KINDS
 from dingdian.scenario.aliases import BOOLEANS
@@ -60,6 +61,7 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
     by name, ``streets`` each county's street names."""
     with Table(path, FACILITY_COLUMNS[:10], optional=["available_from", "protected"],
                key="facilities") as t:
+        t.require_rows("the designated facilities and the applicants")
         has_rules = [c for c in RULE_COLUMNS if c in t.df.columns]
         for col in RULE_COLUMNS:
             if col not in t.df.columns:
@@ -75,7 +77,7 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
         for i, (c, s) in enumerate(zip(county, t.df["street"], strict=True)):
             if s and streets is not None and c in counties and s not in streets.get(c, set()):
                 known = ", ".join(sorted(streets.get(c, ()))) or "none"
-                t.add(i, "street", f"unknown street {s!r} (known in {c}: {known})")
+                t.add(i, "street", f"unknown street {clip(s)!r} (known in {c}: {known})")
         lon = t.number("lon", -180, 180)
         lat = t.number("lat", -90, 90)
         status = t.choice("status", STATUSES, "status")
@@ -197,7 +199,7 @@ def _rule_columns(t: Table, cfg, ids, kind, cat, status):
         if status.iloc[i] != "applicant":
             why = "only an applicant row (the new address) can move from a facility"
         elif j is None:
-            why = f"unknown facility {old!r}"
+            why = f"unknown facility {clip(old)!r}"
         elif j == i:
             why = "a facility cannot move from itself"
         elif status.iloc[j] != "existing":

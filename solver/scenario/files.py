@@ -12,7 +12,13 @@ A :class:`Table` is used as a context manager. Its checks (:meth:`Table.integer`
 :meth:`Table.choice`, :meth:`Table.flag` …) note every bad cell, not only the first, and the
 ``with`` block raises them together as one :class:`~dingdian.errors.ScenarioErrors` when it
 ends. "row N" is the row as Excel shows it: the heading is row 1 (or the row it sits on), the
-first data row 2.
+first data row 2. A cell or heading quoted in a message is cut to 40 characters
+(:func:`dingdian.errors.clip`); a folder, FIFO, device or /proc file is refused before it is read
+(:func:`dingdian.scenario.paths.file_kind`).
+
+Counts have plausible bounds (:data:`MAX_COUNT`, :data:`MAX_POPULATION`, :data:`MAX_FIGURE`):
+a figure beyond them is a typo or a unit mistake (``1e300``, 23 digits), said as such ("too
+large") before any conversion could overflow.
 
 :class:`Collector` gathers the problems of several files, so that ``dingdian validate`` lists
 everything wrong with a scenario in one run.
@@ -29,13 +35,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dingdian.errors import ScenarioError, ScenarioErrors
+from dingdian.errors import ScenarioError, ScenarioErrors, clip
 from dingdian.scenario.aliases import BOOLEANS, COLUMNS, SHEETS, VALUES, column_code, value_code
+from dingdian.scenario.paths import refuse_special
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 reads GBK and GB2312 too
 HEADER_SEARCH = 10  # rows searched for the heading row (a title may sit above it)
 #: a row whose key column says one of these is a total (合计) row: skipped, the plan adds up
 TOTAL_LABELS = frozenset({"合计", "总计", "小计", "全市", "总数", "全县", "全区", "街道合计"})
+#: the plausible bounds of a figure (not rules of the plans: guards against typos and unit
+#: mistakes). A county's population: the most populous county-level units hold a few million,
+#: 30 million leaves room for a whole city given as one unit. A count of facilities, a target,
+#: a yearly admission or exit limit: a large city designates tens of thousands. Any other whole
+#: number (beds, insured persons): a trillion, far inside what a 64-bit integer holds exactly.
+MAX_POPULATION = 30_000_000
+MAX_COUNT = 100_000
+MAX_FIGURE = 10**12
 
 
 def split_sheet(path: str | Path) -> tuple[Path, str | None]:
@@ -59,7 +74,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while reading a mapping", node.start_mark,
-                    f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                    f"duplicate key {clip(key)!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark)
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -69,10 +85,21 @@ def safe_load(text: str):
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """``invalid YAML (line N): <what>``, without the file's text (PyYAML's own message quotes
+    the offending line, which may be anything: a binary file, a /proc file)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1})" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"invalid YAML{where}: {clip(problem, 120)}"
+
+
 def read_text(path: Path) -> str:
     """A text file (a CSV, a YAML) as saved on any planner's machine: UTF-8 (BOM or not), else
     GBK/GB18030 (Excel and Notepad on Chinese Windows); anything else is one
-    :class:`~dingdian.errors.ScenarioError`. A missing file raises ``FileNotFoundError``."""
+    :class:`~dingdian.errors.ScenarioError`, and so is a folder, FIFO, device or /proc file. A
+    missing file raises ``FileNotFoundError``."""
+    refuse_special(path)
     data = path.read_bytes()
     for encoding in ENCODINGS:
         try:
@@ -93,7 +120,8 @@ def _raw_frame(path: Path, sheet: str | None, key: str | None) -> tuple[pd.DataF
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises several types
-            raise ScenarioError(path.name, None, None, f"cannot read the workbook: {exc}") from None
+            raise ScenarioError(path.name, None, None,
+                                f"cannot read the workbook: {clip(exc, 80)}") from None
         names = [n for n in wb.sheetnames if n != "说明"]
         wanted = sheet or (SHEETS.get(key) if key else None)
         if wanted not in wb.sheetnames:
@@ -102,8 +130,8 @@ def _raw_frame(path: Path, sheet: str | None, key: str | None) -> tuple[pd.DataF
             else:
                 what = f"no sheet {wanted!r}" if wanted else "several sheets, none named"
                 raise ScenarioError(path.name, None, None,
-                                    f"{what} (sheets: {', '.join(wb.sheetnames)}); name one "
-                                    f"as {path.name}#<sheet>")
+                                    f"{what} (sheets: {', '.join(map(clip, wb.sheetnames))}); "
+                                    f"name one as {path.name}#<sheet>")
         rows = [["" if v is None else _cell_text(v) for v in row]
                 for row in wb[wanted].iter_rows(values_only=True)]
         wb.close()
@@ -146,6 +174,7 @@ class Table:
         self.name = self.path.name
         self.problems: list[ScenarioError] = []
         self._open = False
+        refuse_special(self.path)
         if not self.path.is_file():
             raise ScenarioError(self.name, None, None, f"file not found: {self.path}")
         raw, self.name = _raw_frame(self.path, sheet, key)
@@ -161,8 +190,8 @@ class Table:
         for i, c in enumerate(codes):
             if c and c in seen:
                 raise ScenarioError(self.name, heading + 1, c,
-                                    f"two columns are {c!r}: {raw.iloc[heading, seen[c]]!r} "
-                                    f"and {raw.iloc[heading, i]!r}")
+                                    f"two columns are {c!r}: {clip(raw.iloc[heading, seen[c]])!r} "
+                                    f"and {clip(raw.iloc[heading, i])!r}")
             seen[c] = i
         body = raw.iloc[heading + 1:]
         body = body[(body != "").any(axis=1)]  # blank lines, and Excel's empty trailing rows
@@ -228,6 +257,7 @@ class Table:
             if i in self._bad.get(field, ()):
                 continue  # one problem per cell
             value = self.df[field].iloc[i] if field in self.df else None
+            value = clip(value) if isinstance(value, str) else value  # never a whole cell
             self.add(i, field, message(value) if callable(message) else message)
 
     def bad(self, *fields: str) -> np.ndarray:
@@ -247,22 +277,28 @@ class Table:
         return s
 
     def integer(self, col: str, minimum: int | None = None, maximum: int | None = None,
-                blank=None) -> pd.Series:
-        """Integer column; ``blank`` (if not None) replaces empty cells; bad cells become 0."""
+                blank=None, plausible: tuple[int, str] = (MAX_FIGURE, "figure")) -> pd.Series:
+        """Integer column; ``blank`` (if not None) replaces empty cells; bad cells become 0.
+        A value beyond ``plausible`` (the bound and what the column holds, e.g.
+        ``(MAX_COUNT, "count")``) is "too large", found before it is cast to an integer."""
         self._check_open()
         s = self.df[col]
         if blank is not None:
             s = s.where(s != "", str(blank))
-        num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
+        num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce").astype(float)
         ok = num.notna() & np.isfinite(num) & (num == np.round(num))
         self.flag(s == "", col, "empty value")
         self.flag(~ok, col, lambda v: f"{v!r} is not an integer")
-        num = num.where(ok, 0).astype(np.int64)
+        limit, noun = plausible  # checked on the floats: a cast would overflow first
+        self.flag(ok & (num > limit), col,
+                  lambda v: f"{v} is too large: not a plausible {noun} (at most {limit:,})")
         if minimum is not None:
             self.flag(ok & (num < minimum), col, lambda v: f"{v} is below {minimum}")
         if maximum is not None:
             self.flag(ok & (num > maximum), col, lambda v: f"{v} is above {maximum}")
-        return num
+        self.flag(ok & (num < -limit), col,
+                  lambda v: f"{v} is too small: not a plausible {noun} (at least {-limit:,})")
+        return num.where(ok & (num.abs() <= limit), 0).astype(np.int64)
 
     def number(self, col: str, minimum: float | None = None, maximum: float | None = None,
                percent: bool = False):
@@ -316,6 +352,11 @@ class Table:
                   lambda v: f"unknown {what} {v!r} (known: {known}{empty})")
         return s
 
+    def require_rows(self, what: str) -> None:
+        """Note a table with its heading only (no data row): ``what`` it must list."""
+        if not len(self.df):
+            self.add(None, None, f"no rows, only the heading: list {what}")
+
     def unique(self, cols: Sequence[str], what: str) -> None:
         """Note every repeated key (the first occurrence stays valid)."""
         self._check_open()
@@ -323,7 +364,7 @@ class Table:
         first_at = {}
         for i, key in enumerate(map(tuple, keys.to_numpy())):
             if key in first_at:
-                self.add(i, cols[-1], f"duplicate {what} {', '.join(key)!r} "
+                self.add(i, cols[-1], f"duplicate {what} {clip(', '.join(key))!r} "
                                       f"(first at row {self.rows[first_at[key]]})")
             else:
                 first_at[key] = i
@@ -335,8 +376,9 @@ def _missing(code: str, headings: list[str]) -> str:
     also = f" ({' or '.join(names[:2])})" if names else ""
     near = [m for name in (code, *names)
             for m in difflib.get_close_matches(name, headings, n=1, cutoff=0.6)]
-    guess = f"; is {near[0]!r} it?" if near else ""
-    return f"missing column{also} (columns are: {', '.join(headings) or 'none'}){guess}"
+    guess = f"; is {clip(near[0])!r} it?" if near else ""
+    shown = ", ".join(map(clip, headings[:12])) + (", …" if len(headings) > 12 else "")
+    return f"missing column{also} (columns are: {shown or 'none'}){guess}"
 
 
 def _heading_row(raw: pd.DataFrame, columns: Sequence[str]) -> int:

@@ -8,7 +8,8 @@ workbook), the row as Excel shows it and the field, e.g.::
 
     facilities.csv row 13, field 'lon': point (99.1, 38.2) lies outside 甘州区
 
-Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML). Tables are CSV (UTF-8 or
+Files (paths in ``scenario.yaml`` → ``files``, relative to the YAML, inside the scenario folder
+unless ``allow_outside``: :mod:`dingdian.scenario.paths`). Tables are CSV (UTF-8 or
 GBK) or sheets of an ``.xlsx`` workbook, with English or Chinese headings
 (:mod:`dingdian.scenario.files`, :mod:`dingdian.scenario.aliases`); outlines are GeoJSON,
 Shapefile or GeoPackage in any CRS (:mod:`dingdian.scenario.outlines`):
@@ -52,7 +53,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from dingdian.errors import ScenarioError, ScenarioErrors
+from dingdian.errors import ScenarioError, ScenarioErrors, clip
 from dingdian.geometry import check_crs, crs_mismatch, project
 from dingdian.models.data import KINDS, SiteProblem
 from dingdian.scenario.aliases import COLUMNS, column_code
@@ -68,15 +69,16 @@ from dingdian.scenario.consistency import (
     streets_within_county,
 )
 from dingdian.scenario.facilities import read_facilities
-from dingdian.scenario.files import Collector, Table, split_sheet
+from dingdian.scenario.files import MAX_COUNT, MAX_POPULATION, Collector, Table, split_sheet
 from dingdian.scenario.outlines import read_features
 from dingdian.scenario.problem import compile_problem, coverage
 from dingdian.scenario.quality import pass_mark_notes, read_scores
+from dingdian.scenario.scenario_paths import planner_paths, scenario_files
 from dingdian.scenario.schema import (
     ScenarioConfig,
 )
 from dingdian.scenario.streets import derive_street_quotas
-from dingdian.scenario.variants import Resolved, apply_overrides, resolve_config
+from dingdian.scenario.variants import apply_overrides, resolve_config
 
 FUND_COLUMNS = ["year", "balance_last_year", "balance_projected", "months_payable",
                 "months_required", "warning_letter"]
@@ -122,35 +124,19 @@ class Scenario:
         return self.variant if self.variant is not None else Path(self.path)
 
 
-def scenario_files(cfg: ScenarioConfig, res: Resolved) -> dict[str, Path | None]:
-    """The paths of ``files:`` by key (None when optional and absent; a workbook's sheet stays
-    in the path, ``规划数据.xlsx#机构名单``); every missing file is reported together."""
-    base = res.root
-    out: dict[str, Path | None] = {}
-    missing = []
-    for key, value in cfg.files.model_dump().items():
-        if value is None:
-            out[key] = None
-            continue
-        p = base / value
-        if not split_sheet(p)[0].is_file():
-            name = res.file_of(("files", key)).name
-            missing.append(ScenarioError(name, None, f"files.{key}", f"file not found: {p}"))
-        out[key] = p
-    if missing:
-        raise ScenarioErrors(missing)
-    return out
-
-
-def read_counties(path: Path, prop: str) -> dict[str, BaseGeometry]:
-    """The county outlines (WGS84) by the name in property ``prop``."""
+def read_counties(path: Path, prop: str, notes: list[str] | None = None
+                  ) -> dict[str, BaseGeometry]:
+    """The county outlines (WGS84) by the name in property ``prop``; a repaired outline is
+    noted in ``notes`` (:func:`dingdian.scenario.outlines.read_features`)."""
     out: dict[str, BaseGeometry] = {}
     bad = []
     file, layer = split_sheet(path)
-    for i, (props, geom) in enumerate(read_features(file, [prop], layer=layer), start=1):
+    for i, (props, geom) in enumerate(read_features(file, [prop], layer=layer, notes=notes),
+                                      start=1):
         name = str(props[prop]).strip()
         if not name or name in out:
-            bad.append(ScenarioError(path.name, i, prop, f"empty or duplicate county name {name!r}"))
+            bad.append(ScenarioError(path.name, i, prop,
+                                     f"empty or duplicate county name {clip(name)!r}"))
         out[name] = geom
     if bad:
         raise ScenarioErrors(bad)
@@ -162,7 +148,9 @@ def _census(path: Path, counties, city: str | None = None) -> pd.DataFrame:
                key="census", totals="county", city=city) as t:
         t.choice("county", counties, "county")
         t.unique(["county"], "county")
-        df = pd.DataFrame({"county": t.df["county"], "population": t.integer("population", 0),
+        t.require_rows("each county's population")
+        population = t.integer("population", 0, plausible=(MAX_POPULATION, "county population"))
+        df = pd.DataFrame({"county": t.df["county"], "population": population,
                            "urban_share": t.number("urban_share", 0.0, 1.0, percent=True),
                            "source": t.df["source"]})
         for c in counties:
@@ -171,11 +159,12 @@ def _census(path: Path, counties, city: str | None = None) -> pd.DataFrame:
     return df
 
 
-def _urban_areas(path: Path, counties, crs: str) -> list[UrbanArea]:
+def _urban_areas(path: Path, counties, crs: str, notes: list[str] | None = None
+                 ) -> list[UrbanArea]:
     out = []
     bad = []
     file, layer = split_sheet(path)
-    features = read_features(file, [], layer=layer)
+    features = read_features(file, [], layer=layer, notes=notes)
     for i, (props, geom) in enumerate(features, start=1):
         props = {column_code(k) or k: v for k, v in props.items()}  # 县区, 街道, 名称 too
         gone = [k for k in ("county", "name") if props.get(k) is None]  # street may be empty
@@ -185,7 +174,7 @@ def _urban_areas(path: Path, counties, crs: str) -> list[UrbanArea]:
             continue
         county = str(props["county"]).strip()
         if county not in counties:
-            bad.append(ScenarioError(path.name, i, "county", f"unknown county {county!r}"))
+            bad.append(ScenarioError(path.name, i, "county", f"unknown county {clip(county)!r}"))
             continue
         street = "" if props.get("street") is None else str(props["street"]).strip()
         out.append(UrbanArea(county=county, street=street, name=str(props["name"]),
@@ -200,6 +189,7 @@ def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
         t.choice("county", counties, "county")
         t.choice("kind", KINDS, "kind")
         t.unique(["county", "kind"], "county and kind")
+        t.require_rows("each county's targets per kind")
         df = t.df[["county", "kind"]].copy()
         year_cols = [c for c in t.df.columns if re.fullmatch(r"(existing|target)_\d{4}", c)]
         if not any(c.startswith("target_") for c in year_cols):
@@ -208,7 +198,7 @@ def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
             year = int(col[-4:])
             if col.startswith("target_") and year not in cfg.years:
                 t.add(None, col, f"{year} is not a planning year")
-            df[col] = t.integer(col, 0)
+            df[col] = t.integer(col, 0, plausible=(MAX_COUNT, "count"))
         df.attrs["rows"] = tuple(int(r) for r in t.rows)
         df.attrs["file"] = t.name
     return df.reset_index(drop=True)
@@ -227,16 +217,19 @@ def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> p
             for i, (c, s) in enumerate(zip(t.df["county"], t.df["street"], strict=True)):
                 if c in counties and s not in streets.get(c, set()):
                     known = ", ".join(sorted(streets.get(c, ()))) or "none"
-                    t.add(i, "street", f"unknown street {s!r} (known in {c}: {known})")
+                    t.add(i, "street", f"unknown street {clip(s)!r} (known in {c}: {known})")
         t.choice("kind", KINDS, "kind")
         year = t.integer("year")
         t.flag(~t.bad("year") & ~year.isin(cfg.years), "year",
                lambda v: f"{v} is not a planning year")
         t.unique(cols[: len(cols) - 2], "quota row")
+        t.require_rows("the yearly admissions and exits")
+        count = (MAX_COUNT, "count")
         area = t.df["street"] if streets is not None else t.df["county"]
         frame = pd.DataFrame({"level": level, "county": t.df["county"], "area": area,
                               "kind": t.df["kind"], "year": year,
-                              "admit": t.integer("admit", 0), "exit": t.integer("exit", 0)})
+                              "admit": t.integer("admit", 0, plausible=count),
+                              "exit": t.integer("exit", 0, plausible=count)})
     frame.attrs["rows"] = tuple(int(r) for r in t.rows)
     frame.attrs["file"] = t.name
     return frame
@@ -295,11 +288,13 @@ def _across_files(cfg, files, counties_xy, urban, targets, county_q, street_q, f
     return out
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     """Read, validate and compile the scenario whose ``scenario.yaml`` is ``path``.
 
     ``path`` may be a variant (``base:``, :mod:`dingdian.scenario.variants`): it is resolved over its bases,
     validated by the same schema, and its ``overrides`` are applied to the loaded tables.
+    Every file it names must lie inside the scenario folder unless ``allow_outside``
+    (:mod:`dingdian.scenario.paths`).
     """
     path = Path(path)
     cfg, res = resolve_config(path)
@@ -308,8 +303,10 @@ def load_scenario(path: str | Path) -> Scenario:
     except Exception as exc:  # noqa: BLE001 - pyproj raises several types
         raise ScenarioError(res.file_of(("crs",)).name, None, "crs", str(exc)) from None
     found = Collector()  # every problem of every file, raised together
-    files = scenario_files(cfg, res)
-    counties = read_counties(files["counties"], cfg.grid.county_property)
+    files = scenario_files(cfg, res, allow_outside)
+    planners_ok = found.run(planner_paths, cfg, res, allow_outside)
+    outline_notes: list[str] = []  # outlines repaired
+    counties = read_counties(files["counties"], cfg.grid.county_property, outline_notes)
     wrong_zone = crs_mismatch(cfg.crs, shapely.union_all(list(counties.values())).centroid.x)
     if wrong_zone:
         found.add(ScenarioError(res.file_of(("crs",)).name, None, "crs", wrong_zone))
@@ -322,7 +319,7 @@ def load_scenario(path: str | Path) -> Scenario:
             found.add(res.error(("rules", "ethnic_counties"), f"rules.ethnic_counties[{i}]",
                                 f"unknown county {c!r}"))
     census = found.run(_census, files["census"], counties, cfg.city)
-    urban = found.run(_urban_areas, files["urban_areas"], counties, cfg.crs)
+    urban = found.run(_urban_areas, files["urban_areas"], counties, cfg.crs, outline_notes)
     streets: dict[str, set[str]] | None = None  # not known: street labels are not checked
     if urban is not None:
         streets = {}
@@ -338,7 +335,7 @@ def load_scenario(path: str | Path) -> Scenario:
     gate = found.run(_fund, files["fund"], cfg) if files.get("fund") is not None else None
     # 二(一)1's pause on outpatient clinics (17): the years the beds file (kind heze) pauses
     paused = found.run(bed_pause_years, res.root, cfg.beds, cfg.years) \
-        if cfg.rules.bed_pause_outpatient else ((), ())
+        if cfg.rules.bed_pause_outpatient and planners_ok else ((), ())
     scores = found.run(read_scores, files["scores"], cfg, facilities) \
         if files.get("scores") is not None and facilities is not None else None
     counties_xy = {name: project(g, cfg.crs) for name, g in counties.items()}
@@ -365,7 +362,7 @@ def load_scenario(path: str | Path) -> Scenario:
                          & (facilities["status"] == "existing")
                          & facilities["cell_id"].isin(rural)]["cell_id"]
     pop, warnings = assign_population(cells, census, urban, village, grid.population_decay_m)
-    warnings = [*facilities.attrs.get("notes", ()), *warnings, *paused[1],
+    warnings = [*outline_notes, *facilities.attrs.get("notes", ()), *warnings, *paused[1],
                 *(scores.attrs.get("notes", ()) if scores is not None else ()),
                 *pass_mark_notes(cfg, facilities, scores)]
     cells["population"] = pop

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from dingdian.coords import to_wgs84
 from dingdian.errors import ScenarioError
 from dingdian.geometry import lonlat_to_xy
-from dingdian.scenario.files import Table, read_text, safe_load
+from dingdian.scenario.files import Table, read_text, safe_load, yaml_problem
 from dingdian.scenario.schema import STRICT, _yaml_line
 
 CATEGORIES = ("community_health_centre", "village_care", "elderly_care")
@@ -78,8 +78,11 @@ def read_nursing_config(path: Path) -> NursingConfig:
     """Parse and validate the nursing YAML; every problem is one :class:`ScenarioError`."""
     try:
         data = safe_load(text := read_text(path))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(path.name, None, None, f"cannot read {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path.name, None, None, yaml_problem(exc)) from None
+    except OSError as exc:
+        raise ScenarioError(path.name, None, None, f"cannot read {path}: {exc.strerror or exc}") \
+            from None
     if not isinstance(data, dict):
         raise ScenarioError(path.name, None, None, "expected a mapping of keys at the top level")
     try:

@@ -13,6 +13,15 @@ A file without a CRS (a Shapefile without its ``.prj``) is taken as lon/lat when
 lies within lon/lat bounds, and refused otherwise. A Shapefile whose ``.dbf`` has no ``.cpg`` is
 read as GDAL decides (ISO-8859-1) unless its text only makes sense as UTF-8 or GB18030/GBK (the
 usual case for Chinese bureaus' files), which is then used.
+
+An invalid outline (a ring that crosses or touches itself, a hole outside its shell, parts
+that overlap) is repaired with :func:`shapely.make_valid` when the repair changes its area by at
+most :data:`REPAIR_TOLERANCE` (a vertex touching the ring, a sliver of a crossing: a GIS export's
+usual slips), and the repair is noted for the scenario's warnings. Otherwise it is refused,
+naming the file, the feature and its name, with GEOS's reason and where
+(``Self-intersection[100.45 38.93]``): a ring drawn in the wrong order (a bow tie) has no
+repair that is the county, and planning on a guess would put people and facilities in the
+wrong county.
 """
 
 from __future__ import annotations
@@ -30,28 +39,35 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from dingdian.errors import ScenarioError
+from dingdian.errors import ScenarioError, clip
+from dingdian.scenario.paths import refuse_special
 
 _POLYGON, _MULTIPOLYGON = 3, 6  # shapely.get_type_id
 _WGS84 = ("EPSG:4326", "OGC:CRS84")
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+#: the largest change of area (a share of the outline's area) a repair of an invalid outline may
+#: make; a larger one (a bow tie: half the county, or all of it, changes) is refused
+REPAIR_TOLERANCE = 0.01
 
 
 def read_features(
-    path: Path, properties: Sequence[str], *, layer: str | None = None
+    path: Path, properties: Sequence[str], *, layer: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[tuple[dict, BaseGeometry]]:
     """The features of ``path`` as ``(properties, geometry)``, geometry a polygon in WGS-84.
 
     ``properties`` are the properties every feature must have (not null); the returned dicts hold
     all of the layer's properties as ``str``/``int``/``float``/``bool`` (``None`` for nulls).
     ``layer`` picks a layer of a multi-layer file (a GeoPackage); without it the only layer, or
-    else the only polygon layer, is read. Invalid polygons are repaired with
-    :func:`shapely.make_valid`. ``row`` in errors is the 1-based feature number.
+    else the only polygon layer, is read. An invalid polygon is repaired when that hardly
+    changes it (noted in ``notes``), else refused (module docstring). ``row`` in errors is the
+    1-based feature number.
     """
     path = Path(path)
     name = path.name
     if not path.exists():
         raise ScenarioError(name, None, None, f"file not found: {path}")
+    refuse_special(path)
     chosen = _choose_layer(path, layer)
     meta, wkb, fields = _read(path, chosen)
     if meta["geometry_type"] is None or wkb is None:
@@ -79,11 +95,13 @@ def read_features(
 
     geoms = _polygons(name, wkb)
     geoms = _to_wgs84(name, geoms, meta["crs"])
-    bad = np.flatnonzero(~shapely.is_valid(geoms))
-    for i in bad:
-        geoms[i] = _repair(name, int(i) + 1, geoms[i])
     rows = zip(*columns.values(), strict=True) if names else [()] * n
     props = [dict(zip(names, values, strict=True)) for values in rows]
+    label = next((p for p in (*properties, "name", "county", "名称", "县区") if p in columns),
+                 None)
+    for i in np.flatnonzero(~shapely.is_valid(geoms)):
+        what = clip(props[i][label]) if label and props[i][label] is not None else ""
+        geoms[i] = _repair(name, int(i) + 1, geoms[i], what, notes)
     return list(zip(props, geoms.tolist(), strict=True))
 
 
@@ -98,13 +116,15 @@ def _choose_layer(path: Path, layer: str | None) -> str:
     try:
         layers = [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(path)]
     except _GDAL_ERRORS as exc:
-        raise ScenarioError(name, None, None, f"cannot read: {_gdal_message(exc)}") from None
+        raise ScenarioError(name, None, None, f"cannot read: {clip(_gdal_message(exc), 160)}") \
+            from None
     if not layers:
         raise ScenarioError(name, None, None, "no layers")
-    listing = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
+    listing = ", ".join(f"{clip(n)} ({t or 'no geometry'})" for n, t in layers[:12])
     if layer is not None:
         if layer not in [n for n, _ in layers]:
-            raise ScenarioError(name, None, "layer", f"no layer {layer!r} (layers: {listing})")
+            raise ScenarioError(name, None, "layer",
+                                f"no layer {clip(layer)!r} (layers: {listing})")
         return layer
     if len(layers) == 1:
         return layers[0][0]
@@ -123,7 +143,8 @@ def _read(path: Path, layer: str, encoding: str | None = None):
             path, layer=layer, encoding=encoding, force_2d=True, datetime_as_string=True
         )
     except _GDAL_ERRORS as exc:
-        raise ScenarioError(path.name, None, None, f"cannot read: {_gdal_message(exc)}") from None
+        raise ScenarioError(path.name, None, None,
+                            f"cannot read: {clip(_gdal_message(exc), 160)}") from None
     return meta, wkb, fields
 
 
@@ -158,11 +179,12 @@ def _values(col: np.ndarray, dtype: str) -> list:
 
 
 def _missing(prop: str, names: list[str]) -> str:
-    text = f"missing property (the file's properties are: {', '.join(names) or 'none'})"
+    shown = ", ".join(map(clip, names[:12])) + (", …" if len(names) > 12 else "")
+    text = f"missing property (the file's properties are: {shown or 'none'})"
     near = [n for n in names if n.lower() == prop.lower()]
     near += [n for n in names if len(n) == 10 and prop.startswith(n) and n not in near]
     if near:
-        text += f"; did you mean {near[0]!r}?"
+        text += f"; did you mean {clip(near[0])!r}?"
         if len(near[0]) == 10 and len(prop) > 10:
             text += " (Shapefiles cut property names to 10 characters)"
     return text
@@ -176,7 +198,8 @@ def _polygons(name: str, wkb: np.ndarray) -> np.ndarray:
         try:
             shapely.from_wkb(wkb[i])
         except Exception as exc:  # noqa: BLE001 - GEOS says what is wrong
-            raise ScenarioError(name, int(i) + 1, "geometry", f"invalid geometry: {exc}") from None
+            raise ScenarioError(name, int(i) + 1, "geometry",
+                                f"invalid geometry: {clip(exc, 120)}") from None
         raise ScenarioError(name, int(i) + 1, "geometry", "invalid geometry")
     types = shapely.get_type_id(geoms)
     bad = np.flatnonzero(~np.isin(types, (_POLYGON, _MULTIPOLYGON)) | shapely.is_empty(geoms))
@@ -249,12 +272,26 @@ def _crs_name(crs: str) -> str:
         return crs
 
 
-def _repair(name: str, row: int, geom: BaseGeometry) -> BaseGeometry:
-    """:func:`shapely.make_valid`, keeping only the polygonal parts of what it returns."""
+def _repair(name: str, row: int, geom: BaseGeometry, what: str = "",
+            notes: list[str] | None = None) -> BaseGeometry:
+    """:func:`shapely.make_valid`, keeping only the polygonal parts of what it returns, when
+    that changes the area as drawn by at most :data:`REPAIR_TOLERANCE` (noted in ``notes``);
+    otherwise a :class:`ScenarioError` with GEOS's reason (module docstring)."""
+    reason = shapely.is_valid_reason(geom)
     fixed = shapely.make_valid(geom)
     if fixed.geom_type == "GeometryCollection":
         parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
         fixed = shapely.union_all(parts) if parts else fixed
     if fixed.is_empty or fixed.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ScenarioError(name, row, "geometry", "invalid geometry: no area left once repaired")
+        raise ScenarioError(name, row, "geometry", f"invalid outline ({reason}): no area left "
+                            "once repaired")
+    change = abs(fixed.area - geom.area) / max(fixed.area, geom.area)
+    if change > REPAIR_TOLERANCE:
+        raise ScenarioError(name, row, "geometry",
+                            f"invalid outline{f' of {what}' if what else ''}: {reason}; a repair "
+                            f"would change its area by {change:.0%}, so fix it in a GIS (QGIS: "
+                            "Fix geometries) and save it again")
+    if notes is not None:
+        notes.append(f"{name} feature {row}{f' ({what})' if what else ''}: invalid outline "
+                     f"({reason}) repaired, its area changed by {change:.2%}")
     return fixed

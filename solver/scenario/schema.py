@@ -22,10 +22,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from dingdian.errors import ScenarioError, ScenarioErrors
+from dingdian.errors import ScenarioError, ScenarioErrors, clip
 from dingdian.models.data import Options, Weights
 from dingdian.scenario.allocation import AllocationConfig
-from dingdian.scenario.files import read_text, safe_load
+from dingdian.scenario.files import read_text, safe_load, yaml_problem
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -183,9 +183,9 @@ class TargetOverride(BaseModel):
             raise ValueError("give at least one target_YYYY (or existing_YYYY) value")
         for key, value in extra.items():
             if not TARGET_COLUMN.fullmatch(key):
-                raise ValueError(f"unknown key {key!r} (expected target_YYYY or existing_YYYY)")
+                raise ValueError(f"unknown key {clip(key)!r} (expected target_YYYY or existing_YYYY)")
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{key}: expected a non-negative integer, got {value!r}")
+                raise ValueError(f"{key}: expected a non-negative integer, got {clip(value)!r}")
         return self
 
     def values(self) -> dict[str, int]:
@@ -322,11 +322,11 @@ class ScenarioConfig(BaseModel):
         bad = [c for c in self.protected_categories if c not in ALL_CATEGORIES]
         if bad:
             raise ValueError(
-                f"protected_categories: unknown category {bad[0]!r} (known: {', '.join(ALL_CATEGORIES)})"
+                f"protected_categories: unknown category {clip(bad[0])!r} (known: {', '.join(ALL_CATEGORIES)})"
             )
         stray = [c for c in self.protected_basis if c not in self.protected_categories]
         if stray:
-            raise ValueError(f"protected_basis: {stray[0]!r} is not in protected_categories")
+            raise ValueError(f"protected_basis: {clip(stray[0])!r} is not in protected_categories")
         return self
 
     def to_options(self) -> Options:
@@ -378,9 +378,7 @@ def read_yaml(path: Path) -> tuple[dict, str]:
     try:
         data = safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ScenarioError(name, None, None, f"invalid YAML{where}: {exc}") from None
+        raise ScenarioError(name, None, None, yaml_problem(exc)) from None
     if not isinstance(data, dict):
         raise ScenarioError(name, None, None, "expected a mapping of keys at the top level")
     return data, text

@@ -4,7 +4,8 @@ Pure functions. :func:`~dingdian.write.compare_runs.load_plan` reads one output 
 (plan.csv, counts.csv, summary.json, and cells.csv when present) into a frozen
 :class:`~dingdian.write.compare_runs.PlanRun`; a folder that is not a plan raises
 :class:`~dingdian.write.compare_runs.NotAPlan`, whose ``str()`` is one line. :func:`compare_plans`
-turns two or more runs into a :class:`Comparison` of four long frames
+turns two or more runs of one city (a run with no county in common with the first is refused:
+:func:`same_city`) into a :class:`Comparison` of four long frames
 (:mod:`dingdian.write.compare_frames`), each with one column per run (named by the run's label)
 and, for exactly two runs, a ``delta`` column = second − first:
 
@@ -34,8 +35,9 @@ from dingdian.write.compare_frames import (
     compare_facilities,
     compare_summary,
 )
-from dingdian.write.compare_runs import COUNT_MEASURES, DELTA, PlanRun, check_labels
+from dingdian.write.compare_runs import COUNT_MEASURES, DELTA, NotAPlan, PlanRun, check_labels
 from dingdian.write.outputs import atomic_directory, write_csv
+from dingdian.write.tables import CITY_TOTAL
 
 FILES = {"counts": "compare_counts.csv", "coverage": "compare_coverage.csv",
          "summary": "compare_summary.csv", "facilities": "compare_facilities.csv"}
@@ -70,15 +72,34 @@ class Comparison:
 
 
 def compare_plans(runs: Sequence[PlanRun]) -> Comparison:
-    """Compare two or more loaded runs (labels must be unique)."""
+    """Compare two or more loaded runs (labels must be unique) of one city: a run that shares
+    no county with the first is refused (:class:`NotAPlan`, one line)."""
     if len(runs) < 2:
         raise ValueError("compare needs at least two plans")
     labels = tuple(r.label for r in runs)
     check_labels(labels)
+    same_city(runs)
     return Comparison(labels=labels, counts=compare_counts(runs),
                       coverage=compare_coverage(runs), summary=compare_summary(runs),
                       facilities=compare_facilities(runs), paths=tuple(r.path for r in runs),
                       years=tuple(runs[0].years))
+
+
+def same_city(runs: Sequence[PlanRun]) -> None:
+    """Raise :class:`NotAPlan` when a run has no county in common with the first: plans of
+    different cities, whose every row and facility would differ."""
+    def counties(run: PlanRun) -> set[str]:
+        return set(run.counts["county"]) - {CITY_TOTAL}
+
+    def name(run: PlanRun) -> str:
+        return (run.summary.get("scenario") or {}).get("name") or run.label
+
+    first = runs[0]
+    for run in runs[1:]:
+        if not counties(first) & counties(run):
+            raise NotAPlan(run.path, "another city", message=(
+                f"{first.path} ({name(first)}) and {run.path} ({name(run)}) have no county in "
+                "common: plans of different cities are not compared"))
 
 
 # --------------------------------------------------------------------------------- writing

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dingdian.write.manifest import ManifestError
+from dingdian.write.manifest import check as check_manifest
 from dingdian.write.outputs import CSV_ENCODING
 from dingdian.write.tables import COUNT_COLUMNS
 
@@ -31,12 +33,13 @@ _YEAR = re.compile(r"\d{4}")
 
 
 class NotAPlan(ValueError):
-    """A folder is not a readable ``dingdian solve`` output; ``str()`` is one line."""
+    """A folder is not a readable ``dingdian solve`` output, its files differ from its
+    manifest, or the plans cannot be compared; ``str()`` is one line (``message`` when given)."""
 
-    def __init__(self, folder, reason: str) -> None:
+    def __init__(self, folder, reason: str, message: str | None = None) -> None:
         self.folder = str(folder)
         self.reason = " ".join(str(reason).split())
-        super().__init__(f"{self.folder}: not a dingdian plan ({self.reason})")
+        super().__init__(message or f"{self.folder}: not a dingdian plan ({self.reason})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +92,7 @@ def load_plan(folder, label: str | None = None) -> PlanRun:
     """Read a ``dingdian solve`` output folder; raise :class:`NotAPlan` if it is not one.
 
     plan.csv, summary.json and counts.csv are required; cells.csv is read when present.
+    The files are checked against summary.json's manifest (:mod:`dingdian.write.manifest`).
     ``label`` defaults to the folder's name.
     """
     shown = str(folder)
@@ -104,6 +108,10 @@ def load_plan(folder, label: str | None = None) -> PlanRun:
         raise NotAPlan(shown, f"unreadable summary.json: {exc}") from exc
     if not isinstance(summary, dict):
         raise NotAPlan(shown, "unreadable summary.json: not a JSON object")
+    try:
+        check_manifest(path, summary)
+    except ManifestError as exc:
+        raise NotAPlan(shown, exc.problem, message=str(exc)) from None
 
     plan = _read_csv(path, "plan.csv", shown,
                      ["facility_id", "name", "kind", "category", "county", "street", "status"])

@@ -112,12 +112,12 @@ def load_outlines(scenario: str | Path) -> tuple[str, dict[str, BaseGeometry], t
     return crs, outlines, exempt
 
 
-def _scenario_geography(scenario: str | Path):
+def _scenario_geography(scenario: str | Path, allow_outside: bool = False):
     from dingdian.scenario.loader import read_counties, scenario_files
     from dingdian.scenario.variants import resolve_config
 
     cfg, res = resolve_config(Path(scenario))
-    files = scenario_files(cfg, res)
+    files = scenario_files(cfg, res, allow_outside)
     counties = read_counties(files["counties"], cfg.grid.county_property)
     outlines = {name: project(g, cfg.crs) for name, g in counties.items()}
     urban = read_urban(files.get("urban_areas"), cfg.crs)
@@ -151,11 +151,13 @@ def plan_years(df: pd.DataFrame) -> list[int]:
     return sorted(int(c) for c in df.columns if str(c).isdigit())
 
 
-def load_map_data(out: str | Path, scenario: str | Path, title: str = "") -> MapData:
+def load_map_data(out: str | Path, scenario: str | Path, title: str = "",
+                  allow_outside: bool = False) -> MapData:
     """Read ``OUT/plan.csv``, ``OUT/cells.csv``, ``OUT/summary.json`` and the scenario's
-    county outlines and urban areas."""
+    county outlines and urban areas (inside its folder unless ``allow_outside``:
+    :mod:`dingdian.scenario.paths`)."""
     out = Path(out)
-    crs, outlines, exempt, urban, names, labels = _scenario_geography(scenario)
+    crs, outlines, exempt, urban, names, labels = _scenario_geography(scenario, allow_outside)
     plan = pd.read_csv(out / "plan.csv", dtype={"facility_id": str, "street": str})
     cells = pd.read_csv(out / "cells.csv", dtype={"cell_id": str, "street": str})
     for df in (plan, cells):

@@ -16,6 +16,11 @@ directory is removed and an earlier ``out_dir`` is left untouched. Files::
     summary.json   solver status, objective, coverage, targets, verification
     plan.gpkg      GeoPackage (scenario CRS): facilities, cells (hexagons), counties, streets
 
+summary.json is written last, with the ``manifest`` of every other file as read back from the
+disk (:mod:`dingdian.write.manifest`). The whole write holds the lock on ``out_dir`` and first
+removes the leftovers of a killed run beside it (:mod:`dingdian.write.lock`).
+:func:`atomic_entries` does the same for some entries inside a folder (``dingdian report``).
+
 What goes into each file is computed by :mod:`dingdian.write.frames` (:class:`PlanFiles`);
 this module only writes.
 """
@@ -36,6 +41,8 @@ import pandas as pd
 
 from dingdian.write import tables as T
 from dingdian.write.frames import PlanFiles, jsonable, plan_files
+from dingdian.write.lock import leftover_name, output_lock, remove_leftovers
+from dingdian.write.manifest import with_manifest
 
 CSV_ENCODING = "utf-8-sig"  # a BOM: Excel on Chinese Windows opens it as UTF-8
 TABLE_ENCODING = "utf-8-sig"
@@ -190,8 +197,8 @@ def write_plan_files(out_dir, files: PlanFiles) -> Path:
         write_tables(tmp / "tables", list(files.tables))
         write_extras(tmp, files.extras)
         write_xlsx(tmp / "plan.xlsx", files.tables, files.plan, files.summary, files.sheets)
-        write_summary(tmp / "summary.json", files.summary)
         files.gpkg.write(tmp / "plan.gpkg")
+        write_summary(tmp / "summary.json", with_manifest(files.summary, tmp))
     return Path(out_dir).absolute()
 
 
@@ -220,32 +227,74 @@ def atomic_directory(out_dir) -> Iterator[Path]:
 
     Yields the temporary directory to write into. On any error or Ctrl-C inside the block the
     temporary directory is removed and an earlier ``out_dir`` is left untouched; on success the
-    old directory is replaced whole.
+    old directory is replaced whole. Holds the lock on ``out_dir`` throughout (raises
+    :class:`~dingdian.write.lock.OutputBusy` when another run holds it) and first removes the
+    ``.<name>.tmp-*``/``.old-*`` siblings a killed run left.
     """
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    old: Path | None = None
-    try:
-        os.chmod(tmp, 0o755)
-        yield tmp
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(out_dir, old)
+    with output_lock(out_dir):
+        remove_leftovers(out_dir.parent, out_dir.name)
+        tmp = Path(tempfile.mkdtemp(prefix=leftover_name(out_dir.name, "tmp"),
+                                    dir=out_dir.parent))
+        old: Path | None = None
         try:
-            os.rename(tmp, out_dir)
+            os.chmod(tmp, 0o755)
+            yield tmp
+            if out_dir.exists():
+                old = out_dir.parent / (leftover_name(out_dir.name, "old") + uuid.uuid4().hex[:8])
+                os.rename(out_dir, old)
+            try:
+                os.rename(tmp, out_dir)
+            except BaseException:
+                if old is not None:
+                    os.rename(old, out_dir)
+                    old = None
+                raise
         except BaseException:
-            if old is not None:
-                os.rename(old, out_dir)
-                old = None
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def atomic_entries(folder, names, label: str) -> Iterator[Path]:
+    """Build the entries ``names`` (files or folders) of the existing ``folder`` in a hidden
+    temporary folder inside it, ``.<label>.tmp-<pid>-…``, and move them in together at the end.
+
+    Yields the temporary folder. On any error or Ctrl-C inside the block it is removed and the
+    earlier entries are left untouched; on success each entry built replaces the earlier one
+    whole (an entry not built is left as it is). Holds the lock on ``folder`` throughout and
+    first removes the temporary folders of a killed run.
+    """
+    folder = Path(folder)
+    with output_lock(folder):
+        remove_leftovers(folder, label)
+        tmp = Path(tempfile.mkdtemp(prefix=leftover_name(label, "tmp"), dir=folder))
+        old = tmp.with_name(tmp.name.replace(".tmp-", ".old-", 1))
+        try:
+            os.chmod(tmp, 0o755)
+            yield tmp
+            old.mkdir()
+            moved: list[tuple[Path, Path]] = []
+            try:
+                for name in names:
+                    if not os.path.lexists(tmp / name):
+                        continue
+                    if os.path.lexists(folder / name):
+                        os.rename(folder / name, old / name)
+                        moved.append((folder / name, old / name))
+                    os.rename(tmp / name, folder / name)
+                    moved.append((tmp / name, folder / name))
+            except BaseException:
+                for src, dst in reversed(moved):
+                    os.rename(dst, src)
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_outputs(out_dir, scenario, result, *, verification=None, extra_summary=None,

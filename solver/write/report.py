@@ -16,7 +16,13 @@ This module reads the folder and writes the files; the content is
 :mod:`dingdian.write.report_content`, the writers :mod:`dingdian.write.report_xlsx` and
 :mod:`dingdian.write.report_html`.
 
-Every file is written to a temporary file in its folder and swapped in with ``os.replace``.
+The report is written like a plan folder: holding the lock on ``OUT``
+(:mod:`dingdian.write.lock`), report.xlsx, report.html and maps/ are built in a hidden temporary
+folder ``OUT/.report.tmp-<pid>-…`` and moved in together at the end
+(:func:`dingdian.write.outputs.atomic_entries`); on any error (a full disk) an earlier report is
+left untouched and nothing half-written stays. The plan's files are checked against
+summary.json's manifest first (:mod:`dingdian.write.manifest`); the report's own files are not
+in the manifest and do not change it.
 """
 
 from __future__ import annotations
@@ -27,17 +33,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from dingdian.write.lock import output_lock
+from dingdian.write.manifest import ManifestError
+from dingdian.write.manifest import check as check_manifest
 from dingdian.write.map_html import atomic_write_text, map_fragment, map_html
 from dingdian.write.maps import load_map_data, write_pngs
+from dingdian.write.outputs import atomic_entries
 from dingdian.write.report_content import ReportInput
 from dingdian.write.report_html import render_html
 from dingdian.write.report_xlsx import write_xlsx
 
 REQUIRED = ("plan.csv", "cells.csv", "counts.csv", "summary.json")
+#: what the report writes into OUT, replaced together
+ENTRIES = ("maps", "report.xlsx", "report.html")
 
 
 class ReportError(Exception):
-    """The folder is not a plan, or the scenario cannot be found."""
+    """The folder is not a plan (or its files differ from its manifest), or the scenario cannot
+    be found; ``str()`` is one line."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -65,20 +78,43 @@ def read_output(out: str | Path, scenario: str | Path | None = None) -> ReportIn
     missing = [f for f in REQUIRED if not (out / f).is_file()]
     if missing:
         raise ReportError(f"{out} is not a plan folder: missing {', '.join(missing)}")
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    counts = pd.read_csv(out / "counts.csv", dtype={"street": str}, keep_default_na=False)
-    for c in ("year", "designated", "admitted", "exited"):
-        counts[c] = pd.to_numeric(counts[c])
-    tables = {}
-    tdir = out / "tables"
-    if tdir.is_dir():
-        for f in sorted(tdir.glob("*.csv"), key=_table_order):
-            tables[f.stem] = pd.read_csv(f, encoding="utf-8-sig", dtype=str,
-                                         keep_default_na=False)
+    summary = _summary(out / "summary.json")
+    try:
+        check_manifest(out, summary)
+    except ManifestError as exc:
+        raise ReportError(str(exc)) from None
+    name = out / "counts.csv"
+    try:
+        counts = pd.read_csv(name, dtype={"street": str}, keep_default_na=False)
+        for c in ("year", "designated", "admitted", "exited"):
+            counts[c] = pd.to_numeric(counts[c])
+        tables = {}
+        tdir = out / "tables"
+        if tdir.is_dir():
+            for name in sorted(tdir.glob("*.csv"), key=_table_order):
+                tables[name.stem] = pd.read_csv(name, encoding="utf-8-sig", dtype=str,
+                                                keep_default_na=False)
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise ReportError(f"{name}: not readable as dingdian wrote it "
+                          f"({' '.join(str(exc).split())})") from None
     path = find_scenario(out, summary, scenario)
     columns = tuple(pd.read_csv(out / "plan.csv", nrows=0).columns)
     return ReportInput(out=out, summary=summary, counts=counts, tables=tables, scenario=path,
                        config=_config(path), plan_columns=columns)
+
+
+def _summary(path: Path) -> dict:
+    """summary.json as a dict; a file that is not a JSON object is a :class:`ReportError`."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                          f"{exc.colno}); solve again to rewrite it") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ReportError(f"{path}: not readable ({exc})") from None
+    if not isinstance(summary, dict):
+        raise ReportError(f"{path}: not a JSON object")
+    return summary
 
 
 def _config(path: Path):
@@ -100,16 +136,32 @@ def _table_order(f: Path):
 
 
 def write_report(out: str | Path, scenario: str | Path | None = None,
-                 all_years: bool = False) -> dict[str, Path]:
-    """Maps, ``report.xlsx`` and ``report.html`` for the plan folder ``out``.
+                 all_years: bool = False, allow_outside: bool = False) -> dict[str, Path]:
+    """Maps, ``report.xlsx`` and ``report.html`` for the plan folder ``out``, atomically
+    (module docstring).
 
-    ``all_years`` draws a coverage PNG for every year (default: first and last year).
-    Returns the written paths by name.
+    ``all_years`` draws a coverage PNG for every year (default: first and last year);
+    ``allow_outside`` lets the scenario's outlines lie outside its folder
+    (:mod:`dingdian.scenario.paths`).
+    Returns the written paths by name. Raises :class:`ReportError` for a folder that is not a
+    plan, :class:`~dingdian.write.lock.OutputBusy` when another run is writing it and
+    ``OSError`` when the report cannot be written (``out`` is then unchanged).
     """
-    inp = read_output(out, scenario)
+    out = Path(out)
+    with output_lock(out):
+        inp = read_output(out, scenario)
+        with atomic_entries(out, ENTRIES, "report") as tmp:
+            written = _write(inp, tmp, all_years, allow_outside)
+    return {key: out / path.relative_to(tmp) for key, path in written.items()}
+
+
+def _write(inp: ReportInput, folder: Path, all_years: bool,
+           allow_outside: bool = False) -> dict[str, Path]:
+    """The maps and both reports into ``folder``; the written paths by name."""
     title = (inp.summary.get("scenario") or {}).get("title") or ""
-    data = load_map_data(inp.out, inp.scenario, title)
-    maps_dir = inp.out / "maps"
+    data = load_map_data(inp.out, inp.scenario, title, allow_outside)
+    maps_dir = folder / "maps"
+    maps_dir.mkdir()
     inp.maps = write_pngs(data, maps_dir, data.years if all_years else None)
     written = dict(inp.maps)
     written["map_html"] = map_html(data, maps_dir / "map.html")
@@ -118,7 +170,7 @@ def write_report(out: str | Path, scenario: str | Path | None = None,
     shown = {k: v for k, v in inp.maps.items()
              if k.startswith("density") or k.endswith((f"_{data.first}", f"_{data.last}"))}
     inp.maps = shown
-    written["report_xlsx"] = write_xlsx(inp, inp.out / "report.xlsx")
+    written["report_xlsx"] = write_xlsx(inp, folder / "report.xlsx")
     buf = io.StringIO(render_html(inp))
-    written["report_html"] = atomic_write_text(inp.out / "report.html", buf.getvalue())
+    written["report_html"] = atomic_write_text(folder / "report.html", buf.getvalue())
     return written
