@@ -37,12 +37,19 @@ ZHANGYE = ROOT / "scenarios" / "zhangye"
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 
 
+def _sigint_as_default() -> None:
+    """In the child: Ctrl-C's default action. A test run started in the background of a
+    script (``pytest &``) inherits SIGINT ignored, and Python then installs no handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path, backend: str, env: dict | None = None) -> subprocess.Popen:
     """``dingdian solve`` on Zhangye in its own process group, once the solver runs."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "solver", "solve", str(ZHANGYE), "--out", str(tmp_path / "out"),
          "--solver", backend], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, start_new_session=True)
+        text=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, start_new_session=True,
+        preexec_fn=_sigint_as_default)
     for line in proc.stdout:
         if "solving with" in line:
             break

@@ -39,13 +39,19 @@ def _earlier_output(tmp_path: Path) -> Path:
     return out
 
 
+def _sigint_as_default() -> None:
+    """In the child: Ctrl-C's default action. A test run started in the background of a
+    script (``pytest &``) inherits SIGINT ignored, and Python then installs no handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_ctrl_c_during_the_solve_writes_nothing(backend, tmp_path):
     out = _earlier_output(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "solver", "solve", str(ZHANGYE), "--out", str(out), "--solver",
          backend], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"})
+        env={**os.environ, "COLUMNS": "200"}, preexec_fn=_sigint_as_default)
     for line in proc.stdout:  # wait until the solver runs, then press Ctrl-C
         if "solving with" in line:
             break
