@@ -5,37 +5,68 @@ Home care (居家照护型, 四(三)1) is one covering model, built once with Pu
 use ``model.lp``). Each constraint family is one ``define_*`` function; the number in its name
 is the number below and the prefix of every constraint name it creates (``c2_capacity_…``).
 The model decides the network of the last planning year (which sites, whom each serves); the
-yearly opening schedule (6) follows from it exactly. Institution care (机构照护型, 四(三)2) is a
-small pure rule, :func:`plan_institution_beds`.
+yearly opening schedule (6) follows from it exactly. It is solved twice by the same backend:
+(L1) the objective (5), then (L2) the tie-break (8) on a copy that holds (L1)'s optimum, so
+that every backend returns the same plan. Institution care (机构照护型, 四(三)2) is a small pure
+rule, :func:`plan_institution_beds`.
 
 Sets and data (home care)
 -------------------------
 * :math:`I` cells with elderly (60+) residents :math:`e_i > 0` and at least one candidate
   within reach; :math:`J` candidate sites; :math:`J_i \subseteq J` the candidates at distance
-  :math:`\le` the cell's radius (urban 1,060.82 m = 15 minutes' walk, rural 2,121.64 m = 30
-  minutes, as the site model). Cells no candidate reaches are not in :math:`I`: they are
-  reported as uncovered and never make the model infeasible.
+  :math:`d_{ij} \le` the cell's radius (urban 1,060.82 m = 15 minutes' walk, rural 2,121.64 m
+  = 30 minutes, as the site model), :math:`d_{ij}` in whole metres. Cells no candidate reaches
+  are not in :math:`I`: they are reported as uncovered and never make the model infeasible.
 * :math:`T = (t_1,\dots,t_n)` planning years (2025…2030); :math:`K_t` the yearly opening cap
   ("根据实际需求分年度实施"), :math:`B` an optional total budget of sites.
 * :math:`E` elderly per site (2,000, 四(三)1), :math:`D` severely disabled per site (80);
   :math:`\rho_i` the severe-disability rate of cell :math:`i` in units of 0.01 %
   (:math:`\rho_i = 400` for 4 %), so that every coefficient is an integer (CP-SAT needs that).
+  :math:`E_C = \min(E, \lfloor 10^4 D / \min_{i\in C}\rho_i\rfloor)` (:math:`E` when that
+  rate is 0) bounds what one site can serve of a cell set :math:`C` under (2) and (3);
+  :math:`E_i = E_{\{i\}}`, :math:`e(C)=\sum_{i\in C} e_i`, :math:`J_C=\bigcup_{i\in C} J_i`.
 
 Variables
 ---------
 :math:`y_j\in\{0,1\}` site :math:`j` is open by :math:`t_n`; :math:`w_{ij}\ge 0` integer, the
 elderly of cell :math:`i` served by site :math:`j` (its catchment, kept from its opening on).
+A pair alone in its component (:math:`J_i=\{j\}` and :math:`j` reaches no other cell) has no
+variable: :math:`w_{ij} = \min(e_i, E_i)\,y_j` and no row of (2) or (3). Exact: in a plan with
+:math:`y_j = 1` a smaller :math:`w_{ij}` could be raised, within (2)–(4), to serve more, so no
+optimal plan of ``max_cover`` (nor of (8), which keeps only those) has one; ``min_sites`` (4)
+needs :math:`w_{ij} = e_i` anyway.
 
 Constraints
 -----------
 (1) budget     :math:`\sum_j y_j \le \sum_t K_t` (caps) and :math:`\sum_j y_j \le B`
 (2) capacity   :math:`\sum_i w_{ij} \le E\,y_j`;
-    link       :math:`w_{ij} \le \min(e_i, E)\,y_j` (implied by (2), it tightens the LP)
+    link       :math:`w_{ij} \le \min(e_i, E_i)\,y_j` (implied by (2)–(3), it tightens the LP)
 (3) disabled   :math:`\sum_i \rho_i w_{ij} \le 10^4 D\,y_j` — expected severely disabled
     (left out when :math:`\max_i \rho_i E \le 10^4 D`: then (2) implies it)
 (4) demand     :math:`\sum_{j\in J_i} w_{ij} \le e_i`;
     full       (``min_sites`` only) :math:`\sum_{j\in J_i} w_{ij} = e_i` for every
     :math:`i\in I` — every coverable elderly resident is served by :math:`t_n`
+(7) rounding   for a cell set :math:`C` and candidates :math:`S \subseteq J_C` such that every
+    cell of :math:`C` is reached by :math:`S`, with :math:`e(C) = qE_C + r`, :math:`q\ge 1`,
+    :math:`0<r` and :math:`|S|>q`:
+    :math:`\sum_{i\in C}\sum_{j\in S\cap J_i} w_{ij} \le q(E_C-r) + r\sum_{j\in S} y_j`.
+
+    Valid for every plan (mixed-integer rounding): the left side :math:`F` is at most
+    :math:`e(C)` by (4) and at most :math:`E_C Y`, :math:`Y=\sum_{j\in S} y_j` an integer (an
+    open site brings at most :math:`E` by (2) and, by (3), written or implied, at most
+    :math:`10^4 D/\min_C \rho_i`). If :math:`Y\le q`, :math:`E_C Y \le q(E_C-r)+rY` as
+    :math:`(E_C-r)(q-Y)\ge 0`; if :math:`Y\ge q+1`, :math:`e(C)=qE_C+r\le q(E_C-r)+rY` as
+    :math:`r(Y-q-1)\ge 0`. So (7) only cuts off fractional points: the same plans, the same
+    optimum. (With :math:`q=0` the links imply it, with :math:`r=0` (4), with :math:`|S|\le q`
+    (2).) Written for :math:`C` = each cell and each connected component of the reach graph
+    (cells and candidates linked by reach) with two cells or more, with :math:`S=J_C` and
+    :math:`S=J_C\setminus\{j\}` for each :math:`j` (:math:`C` then the cells :math:`S`
+    reaches; for a component only up to :data:`MAX_DROP` candidates): leaving out a candidate
+    that brings little (a village site at a town's edge) sharpens the rounding.
+    Why: in the LP relaxation a fractionally opened site serves a full :math:`E`; on Zhangye
+    the relaxation promised 135,060 elderly where the best plan serves 130,664, and HiGHS took
+    3 s, CP-SAT 30–55 s to close that gap by search. With (7) the relaxation's bound is the
+    optimum itself: (L1) and (L2) are each proven in well under a second on every backend.
 
 Objective (minimise; integer weights, exact lexicographic order)
 ----------------------------------------------------------------
@@ -53,18 +84,34 @@ this maximises the elderly-years served 2025–2030 (exchange argument: moving a
 catchment earlier never loses), and (1) guarantees it fits the caps. A time-indexed model
 that weighs elderly-years directly has a weak LP (a fractionally opened site serves a full
 2,000): on Zhangye it stayed 0.9 % (HiGHS), 1.9 % (CBC) and 5.6 % (CP-SAT) from its bound
-after 60–90 s, where this model is proven optimal in about 1 s (CBC) to 4 s (HiGHS).
+after 60–90 s.
 
-Institution care
-----------------
-See :func:`plan_institution_beds`: beds :math:`\le` 20 % of the expected long-term-care
-beneficiaries (split by area), no new beds where occupancy < 60 %, institutions
-:math:`=\lceil \text{beds} / \text{beds per institution}\rceil`.
+Tie-break (8), stage L2
+-----------------------
+(5) has many optimal plans (two villages of 576 elderly, which of five sites serves a town
+cell first), and each backend returned another. With :math:`S^*` the elderly served and
+:math:`N^*` the sites of (L1)'s proven optimum, on a copy of the model:
+
+.. math:: \min \sum_{i,j} d_{ij} w_{ij} \quad\text{s.t. (1)–(4), (7),}\quad
+          \sum_{i,j} w_{ij} = S^* \;(\text{``c8_hold_served''}),\quad
+          \sum_j y_j = N^* \;(\text{``c8_hold_sites''})
+
+These rows keep exactly the optimal plans of (5): its value :math:`-(|J|+1)S+N` with
+:math:`0\le N\le|J|` fixes :math:`S` and :math:`N` (in (5b) (4) full fixes :math:`S`), so a plan
+is optimal iff :math:`S=S^*` and :math:`N=N^*` (equalities rather than :math:`\ge`/:math:`\le`:
+the same plans, found faster). Among them (8) takes the plan whose elderly walk least (elderly
+× metres). Every open site of an optimal plan serves someone (closing an idle one would be
+better for (5)), so the catchments :math:`w` fix the sites, and the schedule (6) follows: a
+unique minimiser of (8) is one plan, the same on every backend. Plans of equal total metres
+would tie; on Zhangye there is none (a third solve that maximises the number of sites changed,
+at (8)'s optimum, finds 0, and with the sites fixed each :math:`w_{ij}` has one value).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -74,6 +121,7 @@ import pulp
 
 Mode = Literal["max_cover", "min_sites"]
 RATE_UNIT = 10_000  # disability rates in units of 0.01 %
+MAX_DROP = 24  # (7): a component's drop-one candidate sets only up to this many candidates
 
 
 @dataclass(frozen=True)
@@ -86,14 +134,16 @@ class HomeCareSite:
 
 @dataclass(frozen=True)
 class ElderlyCell:
-    """A planning cell: its elderly residents, severe-disability rate (units of 0.01 %) and the
-    candidate sites within its radius (empty: unreachable, reported, not modelled)."""
+    """A planning cell: its elderly residents, severe-disability rate (units of 0.01 %), the
+    candidate sites within its radius (empty: unreachable, reported, not modelled) and their
+    distances in whole metres (the tie-break (8); empty: all 0)."""
 
     id: str
     county: str
     elderly: int
     disability: int
     sites: tuple[str, ...] = ()
+    distances: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,16 +164,24 @@ class HomeCareProblem:
         """Cells in the model: elderly residents and at least one candidate within reach."""
         return tuple(c for c in self.cells if c.elderly > 0 and c.sites)
 
+    def per_site(self, cells) -> int:
+        """:math:`E_C`: the most one site can serve of ``cells`` under (2) and (3)."""
+        rate = min(c.disability for c in cells)
+        cap = self.elderly_per_site
+        return cap if rate <= 0 else min(cap, RATE_UNIT * self.disabled_per_site // rate)
+
 
 @dataclass
 class HomeCareModel:
-    """The built model: PuLP problem, variables and objective terms."""
+    """The built model: PuLP problem, variables (a pair alone in its component: an
+    expression in its ``y``) and objective terms."""
 
     problem: HomeCareProblem
     lp: pulp.LpProblem
     y: dict[str, pulp.LpVariable]
-    w: dict[tuple[str, str], pulp.LpVariable]
+    w: dict[tuple[str, str], pulp.LpVariable | pulp.LpAffineExpression]
     terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+    alone: frozenset[str] = frozenset()  # cells alone in their component with their one site
 
 
 def build_home_care_model(problem: HomeCareProblem) -> HomeCareModel:
@@ -138,21 +196,29 @@ def build_home_care_model(problem: HomeCareProblem) -> HomeCareModel:
     define_capacity(model)
     define_disabled(model)
     define_demand(model)
+    define_rounding(model)
     define_objective(model)
     return model
+
+
+def _alone(problem: HomeCareProblem) -> set[str]:
+    """Ids of the cells alone in their component: one candidate, which reaches no other cell."""
+    reached = Counter(sid for c in problem.modelled for sid in c.sites)
+    return {c.id for c in problem.modelled if len(c.sites) == 1 and reached[c.sites[0]] == 1}
 
 
 def define_variables(problem: HomeCareProblem, lp: pulp.LpProblem) -> HomeCareModel:
     """y (open by the last year) per site; w (elderly served) per reachable cell and site."""
     site_no = {s.id: k for k, s in enumerate(problem.sites)}
     y = {s.id: lp.add_variable(f"y_j{site_no[s.id]}", cat=pulp.LpBinary) for s in problem.sites}
-    w = {}
+    alone, w = _alone(problem), {}
     for i, c in enumerate(problem.cells):
         if c.elderly > 0:
             for sid in c.sites:
-                w[c.id, sid] = lp.add_variable(f"w_i{i}_j{site_no[sid]}", lowBound=0,
-                                               upBound=c.elderly, cat=pulp.LpInteger)
-    return HomeCareModel(problem=problem, lp=lp, y=y, w=w)
+                w[c.id, sid] = (min(c.elderly, problem.per_site([c])) * y[sid] if c.id in alone
+                                else lp.add_variable(f"w_i{i}_j{site_no[sid]}", lowBound=0,
+                                                     upBound=c.elderly, cat=pulp.LpInteger))
+    return HomeCareModel(problem=problem, lp=lp, y=y, w=w, alone=frozenset(alone))
 
 
 def define_budget(model: HomeCareModel) -> None:
@@ -166,27 +232,29 @@ def define_budget(model: HomeCareModel) -> None:
 
 
 def _by_site(model: HomeCareModel) -> list[tuple[int, str, list[tuple[int, ElderlyCell]]]]:
-    """Per site (index, id), the modelled cells it reaches with their index."""
+    """Per site (index, id), the modelled cells it reaches with their index (but no alone pair)."""
     out: dict[str, list[tuple[int, ElderlyCell]]] = {s.id: [] for s in model.problem.sites}
     for i, c in enumerate(model.problem.cells):
         if c.elderly > 0:
             for sid in c.sites:
                 out[sid].append((i, c))
-    return [(k, sid, cells) for k, (sid, cells) in enumerate(out.items())]
+    return [(k, sid, cells) for k, (sid, cells) in enumerate(out.items())
+            if not (len(cells) == 1 and cells[0][1].id in model.alone)]
 
 
 def define_capacity(model: HomeCareModel) -> None:
     """(2) at most E elderly per open site; each pair linked to its site being open."""
-    cap = model.problem.elderly_per_site
+    p = model.problem
     for k, sid, cells in _by_site(model):
         y = model.y[sid]
         if not cells:
             model.lp += (y <= 0, f"c2_capacity_j{k}")  # reaches nobody: never worth opening
             continue
-        model.lp += (pulp.lpSum(model.w[c.id, sid] for _i, c in cells) - cap * y <= 0,
-                     f"c2_capacity_j{k}")
+        model.lp += (pulp.lpSum(model.w[c.id, sid] for _i, c in cells) - p.elderly_per_site * y
+                     <= 0, f"c2_capacity_j{k}")
         for i, c in cells:
-            model.lp += (model.w[c.id, sid] - min(c.elderly, cap) * y <= 0, f"c2_link_i{i}_j{k}")
+            model.lp += (model.w[c.id, sid] - min(c.elderly, p.per_site([c])) * y <= 0,
+                         f"c2_link_i{i}_j{k}")
 
 
 def define_disabled(model: HomeCareModel) -> None:
@@ -212,6 +280,61 @@ def define_demand(model: HomeCareModel) -> None:
             model.lp += (served <= c.elderly, f"c4_demand_i{i}")
 
 
+def components(problem: HomeCareProblem) -> list[list[int]]:
+    """The connected components of the reach graph (cells and candidates, linked by reach), as
+    lists of cell indices in ``problem.cells``, in the order of their first cell."""
+    parent: dict[object, object] = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    cells = [(i, c) for i, c in enumerate(problem.cells) if c.elderly > 0 and c.sites]
+    for i, c in cells:
+        for sid in c.sites:
+            parent[root(("j", sid))] = root(i)
+    out: dict[object, list[int]] = {}
+    for i, _c in cells:
+        out.setdefault(root(i), []).append(i)
+    return list(out.values())
+
+
+def define_rounding(model: HomeCareModel) -> None:
+    """(7) the rounding rows of each cell and of each component of two cells or more, for the
+    candidate set ``S = J_C`` and each ``J_C`` less one candidate (see the module docstring)."""
+    p, seen = model.problem, set()
+    site_no = {s.id: k for k, s in enumerate(p.sites)}
+    for n, members in enumerate(components(p)):
+        sets = [([i], f"i{i}", True) for i in members if p.cells[i].id not in model.alone]
+        if len(members) > 1:
+            reach = {sid for i in members for sid in p.cells[i].sites}
+            sets.append((members, f"c{n}", len(reach) <= MAX_DROP))
+        for group, name, drop in sets:
+            reach = sorted({sid for i in group for sid in p.cells[i].sites}, key=site_no.get)
+            _round(model, group, set(reach), f"c7_round_{name}", seen)
+            for sid in reach if drop and len(reach) > 1 else ():
+                _round(model, group, set(reach) - {sid}, f"c7_round_{name}_x{site_no[sid]}", seen)
+
+
+def _round(model: HomeCareModel, group: list[int], within: set[str], name: str, seen) -> None:
+    """One row of (7) for the cells of ``group`` that the candidates ``within`` reach (none
+    when ``seen`` has that pair of sets already)."""
+    p = model.problem
+    cells = [p.cells[i] for i in group if within & set(p.cells[i].sites)]
+    key = (frozenset(c.id for c in cells), frozenset(within))
+    if not cells or key in seen:
+        return
+    seen.add(key)
+    cap = p.per_site(cells)
+    q, r = divmod(sum(c.elderly for c in cells), cap)
+    if q == 0 or r == 0 or len(within) <= q:  # then (2), (4) or the links imply it
+        return
+    flow = pulp.lpSum(model.w[c.id, sid] for c in cells for sid in c.sites if sid in within)
+    opened = pulp.lpSum(model.y[sid] for sid in within)
+    model.lp += (flow - r * opened <= q * (cap - r), name)
+
+
 def define_objective(model: HomeCareModel) -> None:
     """(5a) ``max_cover`` or (5b) ``min_sites`` (see the module docstring)."""
     p = model.problem
@@ -222,6 +345,31 @@ def define_objective(model: HomeCareModel) -> None:
     else:
         model.terms = {"5b_sites": sites}
     model.lp.setObjective(pulp.lpSum(model.terms.values()))
+
+
+def optimum(model: HomeCareModel, values: dict[str, float]) -> tuple[int, int]:
+    """:math:`(S^*, N^*)`: the elderly served and the sites open in ``values``."""
+    served = sum(_value(w, values) for w in model.w.values())
+    return int(round(served)), sum(int(round(values.get(y.name, 0.0))) for y in model.y.values())
+
+
+def tie_break(model: HomeCareModel, served: int, sites: int) -> HomeCareModel:
+    """(8): a copy of ``model`` (same variables, own rows and objective) holding the optimum
+    ``served``, ``sites`` of (5), minimising the elderly × metres walked."""
+    staged = dataclasses.replace(model, lp=model.lp.copy())
+    staged.lp += (pulp.lpSum(model.w.values()) == served, "c8_hold_served")
+    staged.lp += (pulp.lpSum(model.y.values()) == sites, "c8_hold_sites")
+    metres = {(c.id, sid): d for c in model.problem.modelled
+              for sid, d in zip(c.sites, c.distances or [0] * len(c.sites), strict=True)}
+    staged.lp.setObjective(pulp.lpSum(metres[key] * w for key, w in model.w.items()))
+    return staged
+
+
+def _value(e, values: dict[str, float]) -> float:
+    """A variable's or an expression's value, from values by variable name."""
+    if isinstance(e, pulp.LpVariable):
+        return values.get(e.name, 0.0)
+    return e.constant + sum(a * values.get(v.name, 0.0) for v, a in e.items())
 
 
 def schedule(loads: dict[str, int], years, caps=()) -> dict[str, int]:
@@ -243,7 +391,7 @@ def read_solution(model: HomeCareModel, values: dict[str, float]
     """Opening year per open site (6) and the catchments ``cell_id, site_id, elderly,
     disabled, year_from`` (disabled = expected, rate × elderly), from values by variable name."""
     rate = {c.id: c.disability / RATE_UNIT for c in model.problem.cells}
-    rows = [(cid, sid, int(round(values.get(v.name, 0.0)))) for (cid, sid), v in model.w.items()]
+    rows = [(cid, sid, int(round(_value(w, values)))) for (cid, sid), w in model.w.items()]
     frame = pd.DataFrame(rows, columns=["cell_id", "site_id", "elderly"])
     frame = frame[frame["elderly"] > 0].sort_values(["cell_id", "site_id"])
     frame["disabled"] = (frame["elderly"] * frame["cell_id"].map(rate)).round(6)

@@ -18,18 +18,34 @@ Hand instance used by the model tests (E = elderly per site, weights of ``dingdi
     min_sites, E = 100: every pair leaves a cell short ({s2,s3}: A+B = 110 > 100 on s2;
       {s1,s2}: B+C = 120 > 100 on s2; {s1,s3}: B unreachable), so 3 sites, objective 3;
       with caps (1, 1) (2 sites at most) the twin is infeasible.
+    tie-break (8), distances s1–A 500 m, s2–A 100, s2–B 300, s2–C 200, s3–C 400: s2's 100
+      may go to A (50–60) and B (the rest); A's are nearer, so A 60, B 40:
+      60·100 + 40·300 + 70·400 = 46,000 elderly-metres, the one plan. Holding 171 served
+      (one more than the optimum) is the infeasible twin.
+
+Rounding (7), E = 2,000 (no disability limit), caps (1, 1)::
+
+    X 3,000 (a, b), Z 1,800 (c, alone with it): best {a, c} = 3,800 served (−4·3,800 + 2);
+      the LP relaxation without (7) opens b and c halfway: 2,000 + 1,000 + 900 = 3,900;
+      (7) for X: w_Xa + w_Xb ≤ 1·(2,000 − 1,000) + 1,000·(y_a + y_b), relaxation = 3,800.
+    twin, min_sites, caps (1, 1, 1): X 2,500 (a, b) and V 2,500 (c, d) need 2 sites each, 4 > 3;
+      the relaxation without (7) is feasible (1.25 + 1.25 sites), with (7) it is not
+      (2,500 ≤ 1,500 + 500·Y needs Y ≥ 2 per cell).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import pulp
 import pytest
 
 from dingdian.errors import ScenarioError
+from dingdian.models import nursing
 from dingdian.models.nursing import (
     BedArea,
     BedRules,
@@ -41,6 +57,7 @@ from dingdian.models.nursing import (
     plan_institution_beds,
     read_solution,
     schedule,
+    tie_break,
 )
 from dingdian.planners.nursing import TABLE, check_nursing, plan_nursing
 from dingdian.result import INFEASIBLE, OPTIMAL
@@ -84,11 +101,21 @@ def test_tiny_max_cover_same_optimum_on_every_backend(backend):
 def test_capacity_binds_by_hand():
     assert solve(tiny(elderly_per_site=110))[2] == pytest.approx(-718)  # all 180 served
     # disabled rule (3): 1,000 elderly at 10 % severe disability, 80 disabled per site → 800
+    # (X alone with s: w = min(1,000, E_X = 800)·y, no row)
     cell = ElderlyCell("X", "甲县", 1000, 1000, ("s",))
     problem = HomeCareProblem(cells=(cell,), sites=(HomeCareSite("s", "甲县"),), years=(2025,))
     model, status, objective, values = solve(problem)
     assert status == OPTIMAL and objective == pytest.approx(-2 * 800 + 1)
     assert read_solution(model, values)[1]["disabled"].sum() == pytest.approx(80)
+    # (3) as a row: X (10 %) and Y (2 %) share s; 1,000·w_X + 200·w_Y ≤ 800,000 → Y 1,000, X 600
+    two = (cell, ElderlyCell("Y", "甲县", 1000, 200, ("s",)))
+    model, status, objective, values = solve(dataclasses.replace(problem, cells=two))
+    assert model.lp.get_constraint_by_name("c3_disabled_j0") is not None
+    assert status == OPTIMAL and objective == pytest.approx(-2 * 1600 + 1)
+    assert read_solution(model, values)[1].set_index("cell_id")["elderly"].to_dict() == {
+        "X": 600, "Y": 1000}  # 60 + 20 = 80 disabled
+    twin = dataclasses.replace(problem, cells=two, mode="min_sites")  # all: 100 + 20 > 80
+    assert solve(twin)[1] == INFEASIBLE
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -96,6 +123,49 @@ def test_min_sites_and_its_infeasible_twin(backend):
     _m, status, objective, _v = solve(tiny(mode="min_sites", yearly_cap=(2, 1)), backend)
     assert status == OPTIMAL and objective == pytest.approx(3)
     assert solve(tiny(mode="min_sites"), backend)[1] == INFEASIBLE  # caps allow 2 sites
+
+
+def relaxation(problem: HomeCareProblem) -> tuple[str, float | None]:
+    """Status and objective of the LP relaxation (every variable continuous), on HiGHS."""
+    model = build_home_care_model(problem)
+    for v in model.lp.variables():
+        v.cat = pulp.LpContinuous
+    return run_backend(model, "highs")[:2]
+
+
+def rounding(cells, years=(2025, 2026), **kw) -> HomeCareProblem:
+    sites = tuple(HomeCareSite(s, "甲县") for s in "abcd")
+    return HomeCareProblem(cells=tuple(ElderlyCell(i, "甲县", e, 0, r) for i, e, r in cells),
+                           sites=sites, years=years, **kw)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rounding_closes_the_relaxation_by_hand(backend, monkeypatch):
+    problem = rounding([("X", 3000, ("a", "b")), ("Z", 1800, ("c",))], yearly_cap=(1, 1))
+    model, status, objective, _v = solve(problem, backend)
+    assert status == OPTIMAL and objective == pytest.approx(-5 * 3800 + 2)  # |J| + 1 = 5
+    assert model.lp.get_constraint_by_name("c7_round_i0") is not None
+    assert relaxation(problem) == (OPTIMAL, pytest.approx(-5 * 3800 + 2))
+    twin = rounding([("X", 2500, ("a", "b")), ("V", 2500, ("c", "d"))], (2025, 2026, 2027),
+                    yearly_cap=(1, 1, 1), mode="min_sites")
+    assert solve(twin, backend)[1] == INFEASIBLE and relaxation(twin)[0] == INFEASIBLE
+    monkeypatch.setattr(nursing, "define_rounding", lambda model: None)  # without (7)
+    assert relaxation(problem) == (OPTIMAL, pytest.approx(-5 * 3900 + 2))
+    assert relaxation(twin)[0] == OPTIMAL
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tie_break_walks_least_by_hand(backend):
+    metres = {"A": (500, 100), "B": (300,), "C": (200, 400)}
+    problem = tiny(cells=tuple(dataclasses.replace(c, distances=metres.get(c.id, ()))
+                               for c in CELLS))
+    model, status, _objective, values = solve(problem, backend)
+    staged = tie_break(model, 170, 2)
+    status, metres_walked, _b, values, _m = run_backend(staged, backend)
+    assert status == OPTIMAL and metres_walked == pytest.approx(46_000)
+    assign = read_solution(model, values)[1].set_index(["cell_id", "site_id"])["elderly"]
+    assert assign.to_dict() == {("A", "s2"): 60, ("B", "s2"): 40, ("C", "s3"): 70}
+    assert run_backend(tie_break(model, 171, 2), backend)[0] == INFEASIBLE  # the twin
 
 
 def test_schedule_largest_catchment_first():
@@ -132,13 +202,16 @@ def zhangye(backend: str):
     return plan_nursing(ZHANGYE, "nursing/nursing.yaml", backend)
 
 
-@pytest.mark.parametrize("backend", [
-    "highs", "cbc", pytest.param("cpsat", marks=pytest.mark.slow)])  # CP-SAT ≈ 60 s
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_zhangye_plan_solves_and_verifies(backend):
     r = zhangye(backend)
     s = r.summary
     assert s["status"] == OPTIMAL and s["gap"] < 1e-9 and r.violations == []
-    assert s["objective"] == zhangye("highs").summary["objective"]
+    assert s["objective"] == zhangye("highs").summary["objective"] == -57_884_050
+    assert s["elderly_covered"] == 130_664  # the optimum before (7) and (8) too
+    assert s["tie_break"]["status"] == OPTIMAL and s["cut_short"] is False
+    for name, frame in r.files.items():  # (8): the same plan on every backend
+        pd.testing.assert_frame_equal(frame, zhangye("highs").files[name])
     assert s["elderly_total"] == 202_850  # the city's real 60+ figure
     assert s["sites_total"] == 102 and set(s["sites_opened_by_year"].values()) == {17}
     assert s["beds"]["bed_cap"] == 1622  # floor(20 % × 202,850 × 4 %)

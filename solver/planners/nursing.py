@@ -30,11 +30,13 @@ from dingdian.models.nursing import (
     build_home_care_model,
     cell_years,
     check_beds,
+    optimum,
     plan_institution_beds,
     read_solution,
+    tie_break,
 )
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, ExtraResult
-from dingdian.run.backends import run_backend, value
+from dingdian.run.backends import run_backend, time_left, value
 from dingdian.scenario.files import Collector
 from dingdian.scenario.loader import load_scenario
 from dingdian.scenario.nursing import (
@@ -68,15 +70,16 @@ def elderly_cells(cells: pd.DataFrame, elderly: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def reach(cells: pd.DataFrame, sites: pd.DataFrame) -> list[tuple[str, ...]]:
-    """Per cell, the candidate ids within the cell's radius."""
-    out: list[tuple[str, ...]] = [()] * len(cells)
-    sxy, sid = sites[["x", "y"]].to_numpy(float), sites["site_id"].to_numpy()
+def reach(cells: pd.DataFrame, sites: pd.DataFrame) -> list[tuple[tuple, tuple]]:
+    """Per cell, the candidate ids within the cell's radius and their distances (whole metres)."""
+    out: list[tuple[tuple, tuple]] = [((), ())] * len(cells)
+    cxy, sxy = cells[["x", "y"]].to_numpy(float), sites[["x", "y"]].to_numpy(float)
+    sid = sites["site_id"].to_numpy()
     for radius in sorted(set(cells["radius_m"])):
         rows = np.flatnonzero((cells["radius_m"] == radius).to_numpy())
-        for r, near in zip(rows, within_radius(cells[["x", "y"]].to_numpy(float)[rows], sxy,
-                                               radius), strict=True):
-            out[r] = tuple(sid[near])
+        for r, near in zip(rows, within_radius(cxy[rows], sxy, radius), strict=True):
+            metres = np.rint(np.hypot(*(sxy[near] - cxy[r]).T)).astype(int)
+            out[r] = (tuple(sid[near]), tuple(int(m) for m in metres))
     return out
 
 
@@ -125,8 +128,11 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
     with elderly residents), ``nursing_assignments.csv`` (cell, site, elderly and expected
     disabled served, the year service starts, distance) and ``tables/护理机构规划.csv``. Without
     a home-care plan (infeasible, nothing found in time) ``files`` and ``sheets`` are empty and
-    ``summary['status']`` says why. ``time_limit`` (seconds) bounds the home-care solve; the
-    summary records it and whether the solve was cut short (``cut_short``).
+    ``summary['status']`` says why. The home-care model is solved in two stages on the same
+    backend: (L1) its objective, then (L2) the tie-break (8) of :mod:`dingdian.models.nursing`
+    (``summary['tie_break']``), so that every backend returns the same plan. ``time_limit``
+    (seconds) bounds both; (L2) gets the time left. The summary records it and whether a stage
+    was cut short (``cut_short``; an (L2) cut short leaves an optimal plan, not the unique one).
     """
     # the site scenario's cells: the one already loaded (a variant's, say), else the directory's
     sc = scenario if scenario is not None else load_scenario(Path(scenario_dir) / "scenario.yaml")
@@ -135,10 +141,11 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
     years = tuple(sc.config.years)
     cells = elderly_cells(sc.cells, elderly)
     cells = cells[cells["elderly"] > 0].reset_index(drop=True)
-    cells["reach"] = reach(cells, sites)
+    found = reach(cells, sites)
+    cells["reach"], cells["metres"] = [ids for ids, _m in found], [m for _ids, m in found]
     problem = HomeCareProblem(
         cells=tuple(ElderlyCell(r.cell_id, r.county, int(r.elderly),
-                                int(round(r.rate * RATE_UNIT)), r.reach)
+                                int(round(r.rate * RATE_UNIT)), r.reach, r.metres)
                     for r in cells.itertuples(index=False)),
         sites=tuple(HomeCareSite(r.site_id, r.county) for r in sites.itertuples(index=False)),
         years=years, yearly_cap=caps, budget=hc.budget, mode=hc.mode,
@@ -150,15 +157,19 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
                  int(r.existing_beds), float(r.occupancy), int(r.surplus))
          for r in beds_in.itertuples(index=False)], rules, ic.ltc_beneficiaries)
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     model = build_home_care_model(problem)
     t1 = time.perf_counter()
     status, objective, bound, values, message = run_backend(model, backend, time_limit)
+    tie = None
+    if status == OPTIMAL:  # (8) stage L2: the same plan on every backend
+        values, tie = _tie_break(model, backend, values, deadline)
     summary = {"mode": hc.mode, "backend": backend, "status": status, "message": message,
-               "objective": objective, "bound": bound, "gap": None,
+               "objective": objective, "bound": bound, "gap": None, "tie_break": tie,
                "build_seconds": round(t1 - t0, 3), "solve_seconds": round(time.perf_counter() - t1, 3),
                "n_variables": model.lp.numVariables(), "n_constraints": model.lp.numConstraints(),
-               "time_limit": time_limit, "cut_short": status in (FEASIBLE, NO_SOLUTION),
-               "synthetic_data": cfg.synthetic}
+               "time_limit": time_limit, "synthetic_data": cfg.synthetic,
+               "cut_short": status in (FEASIBLE, NO_SOLUTION) or bool(tie and tie["cut_short"])}
     if status not in (OPTIMAL, FEASIBLE) or values is None:
         return ExtraResult(name="nursing", summary=summary)
     terms = {k: value(e, values) for k, e in model.terms.items()}
@@ -181,6 +192,22 @@ def plan_nursing(scenario_dir: Path, nursing_file: str, backend: str = "highs",
         f"(cap {b['bed_cap']:,}); {status} on {backend}")
     return ExtraResult(name="nursing", files=out, sheets={SHEET: frames[3]}, summary=summary,
                        violations=violations)
+
+
+def _tie_break(model, backend: str, values: dict, deadline: float | None):
+    """Stage L2, the tie-break (8) of :mod:`dingdian.models.nursing`, after (L1)'s proven
+    optimum, with the time left: the plan's values (L1's when L2 found none) and the stage's
+    record (``cut_short``: not proven, or not run for lack of time)."""
+    t0, limit = time.perf_counter(), time_left(deadline)
+    status, metres, found = NO_SOLUTION, None, None
+    if limit != 0:
+        staged = tie_break(model, *optimum(model, values))
+        status, metres, _bound, found, _msg = run_backend(staged, backend, limit)
+    ok = found is not None and status in (OPTIMAL, FEASIBLE)
+    return (found if ok else values), {
+        "stage": "L2", "status": status, "elderly_metres": round(metres) if ok else None,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "time_limit": None if limit is None else round(limit, 3), "cut_short": status != OPTIMAL}
 
 
 def _frames(cells, sites, opened, assign, years, elderly, beds):
