@@ -1,7 +1,8 @@
 r"""Hospital beds (住院定点床位): the need formula, Heze's decision rule, Zhangye's allocations.
 
 Pure functions, no I/O. The integer bed-reduction model lives in :mod:`dingdian.models.beds_model` and is
-re-exported here (:func:`build_bed_model`, :class:`BedProblem`, …).
+re-exported here (:func:`build_bed_model`, :class:`BedProblem`, its tie-break (8)
+:func:`tie_break` and certificate (9) :func:`certificate`, …).
 
 Need per thousand insured (菏泽 术语解释, the NHSA 基本医保定点床位配置测算办法)
 --------------------------------------------------------------------------
@@ -69,11 +70,22 @@ from dingdian.models.beds_model import (  # noqa: F401  (re-exported)
     BedWeights,
     Hospital,
     build_bed_model,
+    certificate,
+    conversions,
+    differing,
+    optimum,
     plan_frame,
+    settle_conversions,
+    tie_break,
+    tie_break_expression,
+    tie_break_ranks,
+    year_weights,
 )
 
 __all__ = [
     "BedModel", "BedProblem", "BedWeights", "Hospital", "build_bed_model", "plan_frame",
+    "optimum", "tie_break", "tie_break_expression", "tie_break_ranks", "year_weights",
+    "conversions", "settle_conversions", "certificate", "differing",
     "needed_beds_per_thousand", "patient_coefficient", "fund_coefficient", "heze_branch",
     "allocate_new_beds", "new_bed_total", "heze_figures", "largest_remainder", "population_share",
     "ratio_split", "implied_population", "PAUSE", "ALLOCATE", "HOLD",

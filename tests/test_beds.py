@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -19,18 +20,24 @@ from dingdian.models.beds import (
     Hospital,
     allocate_new_beds,
     build_bed_model,
+    certificate,
+    differing,
     fund_coefficient,
     heze_branch,
     implied_population,
     needed_beds_per_thousand,
+    optimum,
     patient_coefficient,
     plan_frame,
     population_share,
     ratio_split,
+    settle_conversions,
+    tie_break,
 )
+from dingdian.planners import beds as beds_planner
 from dingdian.planners.beds import T1, T4, T5, TH, plan_beds
 from dingdian.planners.beds_check import check_zhangye
-from dingdian.result import INFEASIBLE, OPTIMAL
+from dingdian.result import INFEASIBLE, NO_SOLUTION, OPTIMAL
 from dingdian.run.backends import BACKENDS, run_backend
 from dingdian.scenario.beds import PublishedTables
 
@@ -169,6 +176,65 @@ def test_tiny_reduction_infeasible_twin(backend):
     assert status == INFEASIBLE
 
 
+# --------------------------------------------------------------------------- tie-break (8)
+def _tie() -> BedProblem:
+    # County A: h1 (L1, 400 ‰, may convert), h2 (L2, 700 ‰), h3 (L1, 400 ‰), 10 beds each,
+    # floors 5. L1 20 → 17 and L2 10 → 8, so A 30 → 25 over 2025–2026, at most ⌈5/2⌉ = 3 a
+    # year; at most Q_A = 1 cut bed becomes a nursing bed.
+    hs = (Hospital("h1", "A", "L1", 10, 400, 5, nursing_allowed=True),
+          Hospital("h2", "A", "L2", 10, 700, 5), Hospital("h3", "A", "L1", 10, 400, 5))
+    return BedProblem(hs, 2024, (2025, 2026), {"A": 25}, {"L1": 17, "L2": 8},
+                      nursing_capacity={"A": 1})
+
+
+def _lexicographic(problem: BedProblem, backend: str):
+    model = build_bed_model(problem)
+    status, _objective, _bound, values, _msg = run_backend(model, backend, None)
+    assert status == OPTIMAL
+    z_star = optimum(model, values)
+    status, tau, _bound, found, _msg = run_backend(tie_break(model, z_star), backend, None)
+    assert status == OPTIMAL
+    return model, z_star, round(tau), settle_conversions(model, found)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tie_break_by_hand(backend):
+    # (7): L1 loses 3 beds at 400 (h1 and h3 alike), L2 2 at 700, the peak is 3 and one cut
+    # bed of h1 converts: 1200 + 1400 + 3 − 1 = 2602 — for every split of L1's 3 between h1
+    # (at least 1, for the conversion) and h3 and every schedule within 3 a year: they tie.
+    # (8): ρ by (occupancy, id): h1 1, h3 2, h2 3; μ: 2025 weighs 2, 2026 1. h1 takes all 3
+    # of L1 (the lower rank at the same cost). North-west corner with U = 3 a year and 6 − 5 = 1
+    # unused: 2025 = unused 1 + h1 2; 2026 = h1 1 + h2 2.
+    # τ = 1·(2·2 + 1·1) + 3·(1·2) = 11. Against it: h1 3 in 2025, h2 2 in 2026 gives
+    # 1·2·3 + 3·1·2 = 12; h1 1 + h2 2 in 2025, h1 2 in 2026 gives 1·(2 + 2) + 3·2·2 = 16;
+    # h1 2 + h3 1 at best 1·2·2 + 2·1·1 + 3·1·2 = 12. A separable weight ρ_h + μ_t would tie
+    # the plan with 2025 = h2 2, 2026 = h1 3 (same yearly cuts): (3+2)·2 + (1+1)·3 = 16
+    # against (1+2)·2 + (1+1)·1 + (3+1)·2 = 16; the product gives it 3·2·2 + 1·1·3 = 15.
+    # (8c): min(Q_A = 1, h1's 3 cuts) = 1 conversion, on the first cut bed: h1 in 2025.
+    model, z_star, tau, values = _lexicographic(_tie(), backend)
+    assert z_star == 2602 and tau == 11
+    frame = plan_frame(model, values).set_index(["hospital_id", "year"])
+    assert frame["cut"].to_dict() == {
+        ("h1", 2024): 0, ("h1", 2025): 2, ("h1", 2026): 1, ("h2", 2024): 0, ("h2", 2025): 0,
+        ("h2", 2026): 2, ("h3", 2024): 0, ("h3", 2025): 0, ("h3", 2026): 0}
+    assert frame.loc[frame["to_nursing"] > 0, "to_nursing"].to_dict() == {("h1", 2025): 1}
+    assert optimum(model, values) == z_star  # the same optimum: (7) at 2602
+    # (9): no other plan keeps 2602 and 11 (δ* = 0); at τ ≤ 12 the split h1 2 + h3 1 is in,
+    # so the totals of h1 and h3 may differ (δ* = 2; h2's are fixed by L2).
+    for bound, moved in ((11, 0), (12, 2)):
+        status, obj, *_ = run_backend(certificate(model, values, z_star, bound), backend, None)
+        assert status == OPTIMAL and -round(obj) == moved
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tie_break_infeasible_twin(backend):
+    # (8) holds (7) at z*: one below the optimum (2601) no plan is left; nor for (9) one below
+    # τ* (10), as no plan of (7)'s optimum does better than (8)'s 11.
+    model, z_star, tau, values = _lexicographic(_tie(), backend)
+    assert run_backend(tie_break(model, z_star - 1), backend, None)[0] == INFEASIBLE
+    assert run_backend(certificate(model, values, z_star, tau - 1), backend, None)[0] == INFEASIBLE
+
+
 # --------------------------------------------------------------------------- shipped data
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_zhangye_reproduces_tables_4_and_5(backend):
@@ -193,6 +259,76 @@ def test_zhangye_reproduces_tables_4_and_5(backend):
     assert any("11,553" in n and "11,328" in n and "11,762" in n for n in r.summary["notes"])
     # The objective is the same optimum on every backend (hand-checked once with HiGHS).
     assert r.summary["objective"] == pytest.approx(1_325_330, abs=1e-6)
+
+
+#: the nursing plan's conversions in the shipped run (converted_by_county of plan_nursing,
+#: 四(三)2): they bind, so which cut beds convert is a choice
+LINKED = {"甘州区": 265, "临泽县": 0, "高台县": 0, "山丹县": 0, "民乐县": 126, "肃南县": 0}
+
+
+@cache
+def _zhangye(backend: str, linked: bool):
+    return plan_beds(ZHANGYE, "beds/beds.yaml", backend,
+                     nursing_capacity=LINKED if linked else None)
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["file", "linked"])
+def test_zhangye_same_plan_on_every_backend(linked):
+    # (8): every backend writes the same beds.csv byte for byte (with (7) alone 178 of its 749
+    # rows differed when linked). The optimum: with the file's capacities (none) every cut bed
+    # of a conversion-allowed hospital converts, 590; linked only 265 + 126 = 391, so (7c)
+    # loses 199: 1,325,330 + 199 = 1,325,529.
+    texts = {}
+    for backend in BACKENDS:
+        r = _zhangye(backend, linked)
+        s = r.summary
+        assert s["status"] == OPTIMAL and r.violations == []
+        assert s["tie_break"]["status"] == OPTIMAL and s["cut_short"] is False
+        assert s["objective"] == (1_325_529 if linked else 1_325_330)
+        assert s["to_nursing"] == (391 if linked else 590)
+        texts[backend] = r.files["beds.csv"].to_csv(index=False).encode("utf-8")
+    assert texts["cbc"] == texts["highs"] and texts["cpsat"] == texts["highs"]
+    # (ii) north-west corner: a county that loses R cuts U = ⌈R/6⌉ a year and leaves the
+    # 6U − R unused in 2025: 甘州区 982 → 164 (2 unused), 临泽县 98 → 17 (4), 山丹县 202 → 34 (2),
+    # 民乐县 529 → 89 (5), 肃南县 115 → 20 (5); 高台县 grows by 20, 4 a year from 2025 on.
+    first = {"甘州区": 162, "临泽县": 13, "高台县": 0, "山丹县": 32, "民乐县": 84, "肃南县": 15}
+    for county, years in _zhangye("highs", linked).summary["yearly_cut"].items():
+        cap = 0 if county == "高台县" else first[county] + {"甘州区": 2, "临泽县": 4, "山丹县": 2,
+                                                             "民乐县": 5, "肃南县": 5}[county]
+        assert list(years.values()) == [first[county]] + [cap] * 5
+    beds = _zhangye("highs", linked).files["beds.csv"]
+    added = beds[beds["county"] == "高台县"].groupby("year")["added"].sum()
+    assert added.loc[2025:].tolist() == [4, 4, 4, 4, 4, 0]
+
+
+def test_zhangye_plan_is_unique():
+    # (9) on the linked plan: no other plan is as good on (7) and on (8) (δ* = 0). Without
+    # (8) it is not: (7) alone lets four totals move (甘州区 ZY-H-002 three-level 798 ‰ and
+    # ZY-H-016 one-level 519 ‰ against 民乐县 ZY-H-080 929 ‰ and ZY-H-085 650 ‰: 798 − 519 =
+    # 929 − 650 = 279 ‰ a bed), which is what the backends used to disagree on.
+    r = plan_beds(ZHANGYE, "beds/beds.yaml", "highs", nursing_capacity=LINKED, certify=True)
+    assert r.summary["tie_break"]["unique"] is True and r.summary["tie_break"]["could_differ"] == []
+    cfg, (tables, _census, hospitals) = beds_planner.read_inputs(ZHANGYE, "beds/beds.yaml")
+    cfg = cfg.model_copy(update={"nursing_capacity": LINKED})
+    model = build_bed_model(beds_planner.bed_problem(cfg, tables, hospitals))
+    _status, _obj, _bound, values, _msg = run_backend(model, "highs", None)
+    status, _obj, _b, found, _m = run_backend(
+        certificate(model, values, optimum(model, values), 10**9), "highs", None)
+    assert status == OPTIMAL and differing(model, found) == [
+        "cut ZY-H-002", "cut ZY-H-016", "cut ZY-H-080", "cut ZY-H-085"]
+
+
+def test_zhangye_tie_break_within_the_time_limit(monkeypatch):
+    # (L2) gets the time left of the run's limit; with none left it is not run: the plan of
+    # (L1) is written (optimal, checked), and the run says it was cut short.
+    r = plan_beds(ZHANGYE, "beds/beds.yaml", "highs", time_limit=60)
+    tie = r.summary["tie_break"]
+    assert tie["status"] == OPTIMAL and 0 < tie["time_limit"] <= 60 and not r.summary["cut_short"]
+    monkeypatch.setattr(beds_planner, "time_left", lambda _deadline: 0.0)
+    r = plan_beds(ZHANGYE, "beds/beds.yaml", "highs", time_limit=60)
+    tie = r.summary["tie_break"]
+    assert tie["status"] == NO_SOLUTION and tie["cut_short"] and r.summary["cut_short"]
+    assert r.summary["status"] == OPTIMAL and r.violations == [] and "beds.csv" in r.files
 
 
 def test_heze_shipped_pauses():

@@ -2,10 +2,11 @@
 
 ``kind: zhangye`` (张掖 四(一)1, 五(二)1(1)): checks the published figures (8.96 × population →
 9,856, 3:5:2, county shares by census population), then solves the yearly bed-reduction model
-of :mod:`dingdian.models.beds_model` with one backend of :mod:`dingdian.run.backends` and writes 表1, 表4, 表5
-from the solved plan. ``kind: heze`` (菏泽 二(一), 术语解释): the need formula, the decision rule
-and, under ``allocate``, the county allocation (:mod:`dingdian.models.beds`), every evaluation
-year (:mod:`dingdian.planners.beds_heze`).
+of :mod:`dingdian.models.beds_model` with one backend of :mod:`dingdian.run.backends` in two
+stages, (L1) its objective (7) and (L2) the tie-break (8), so that every backend writes the same
+plan, and writes 表1, 表4, 表5 from it. ``kind: heze`` (菏泽 二(一), 术语解释): the need formula,
+the decision rule and, under ``allocate``, the county allocation (:mod:`dingdian.models.beds`),
+every evaluation year (:mod:`dingdian.planners.beds_heze`).
 
 ``beds.csv`` columns (one row per hospital and year for Zhangye, base year included; one row per
 county and evaluation year for Heze):
@@ -38,7 +39,7 @@ from dingdian.models import beds as mb
 from dingdian.planners.beds_check import check_zhangye
 from dingdian.planners.beds_heze import TH, heze_table, plan_heze  # noqa: F401 (re-exported)
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, ExtraResult
-from dingdian.run.backends import run_backend
+from dingdian.run.backends import run_backend, time_left, value
 from dingdian.scenario.beds import (
     PublishedTables,
     ZhangyeBeds,
@@ -60,11 +61,16 @@ COLUMNS = ["county", "hospital_id", "name", "level", "year", "beds", "cut", "add
 
 def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
               time_limit: float | None = None,
-              nursing_capacity: dict[str, int] | None = None) -> ExtraResult:
+              nursing_capacity: dict[str, int] | None = None,
+              certify: bool = False) -> ExtraResult:
     """Read ``scenario_dir / beds_file`` and run its city's branch (see the module docstring).
 
-    ``time_limit`` (seconds) bounds the Zhangye model's solve; the summary records it and
-    whether the solve was cut short (``cut_short``: a plan not proven optimal, or none).
+    ``time_limit`` (seconds) bounds the Zhangye model's solve, both stages: (L1) the objective
+    (7), then (L2) the tie-break (8) of :mod:`dingdian.models.beds_model` with the time left
+    (``summary['tie_break']``). The summary records the limit and whether a stage was cut
+    short (``cut_short``: a plan not proven optimal, or none; an (L2) cut short leaves an
+    optimal plan, not the unique one). ``certify`` adds the certificate (9), which proves the
+    plan the only one as good (``summary['tie_break']['unique']``); it costs a third solve.
     ``nursing_capacity`` (county → beds), when given, replaces the file's: the nursing plan
     passes how many new long-term-care beds each county takes from surplus hospital beds, so
     that hospitals convert no more than the nursing plan can use (五(二)1(1), 四(三)2).
@@ -74,7 +80,7 @@ def plan_beds(scenario_dir: Path, beds_file: str, backend: str = "highs",
     if isinstance(cfg, ZhangyeBeds):
         if nursing_capacity is not None:
             cfg = cfg.model_copy(update={"nursing_capacity": dict(nursing_capacity)})
-        return _plan_zhangye(path, cfg, backend, time_limit)
+        return _plan_zhangye(path, cfg, backend, time_limit, certify)
     return plan_heze(path, cfg)
 
 
@@ -114,26 +120,37 @@ def _zhangye_inputs(path: Path, cfg: ZhangyeBeds):
     return tables, census, hospitals
 
 
-def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> ExtraResult:
-    tables, census, hospitals = _zhangye_inputs(path, cfg)
-    problem = mb.BedProblem(
+def bed_problem(cfg: ZhangyeBeds, tables: PublishedTables, hospitals) -> mb.BedProblem:
+    """The model's data: the hospitals, 表4's and 表5's planned figures and the file's rules."""
+    return mb.BedProblem(
         hospitals=hospitals, base_year=cfg.base_year, years=cfg.years,
         county_targets={c: p for c, (_e, p) in tables.county.items()},
         level_targets={lv: p for lv, (_e, p) in tables.level.items()},
         spread_slack=cfg.spread_slack, nursing_capacity=dict(cfg.nursing_capacity),
         weights=mb.BedWeights(**cfg.weights.model_dump()))
+
+
+def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit,
+                  certify: bool = False) -> ExtraResult:
+    tables, census, hospitals = _zhangye_inputs(path, cfg)
+    problem = bed_problem(cfg, tables, hospitals)
     figures, notes = zhangye_figures(cfg, tables, census)
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     model = mb.build_bed_model(problem)
     build_s = time.perf_counter() - t0
     status, objective, bound, values, message = run_backend(model, backend, time_limit)
+    tie = None
+    if status == OPTIMAL:  # (8), stage L2: the same plan on every backend
+        values, tie = _tie_break(model, backend, values, deadline, certify)
     solve_s = time.perf_counter() - t0 - build_s
     summary = {
         "kind": "zhangye", "branch": "reduce", "backend": backend, "status": status,
         "objective": objective, "bound": bound, "message": message,
         "n_variables": model.lp.numVariables(), "n_constraints": model.lp.numConstraints(),
         "build_seconds": round(build_s, 3), "solve_seconds": round(solve_s, 3),
-        "time_limit": time_limit, "cut_short": status in (FEASIBLE, NO_SOLUTION),
+        "time_limit": time_limit, "tie_break": tie,
+        "cut_short": status in (FEASIBLE, NO_SOLUTION) or bool(tie and tie["cut_short"]),
         "figures": figures, "notes": notes,
     }
     if values is None or status not in (OPTIMAL, FEASIBLE):
@@ -144,9 +161,11 @@ def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> Ext
             why += f"; county totals (表4) add up to {c_sum}, level totals (表5) to {l_sum}"
         summary["notes"] = [*notes, why]
         return ExtraResult(name="beds", files={}, sheets={}, summary=summary, violations=[why])
+    values = mb.settle_conversions(model, values)  # (8c): n_c as the plan converts
     frame = mb.plan_frame(model, values)[COLUMNS]
     summary["objective_terms"] = {k: float(round(_value(e, values), 6))
                                   for k, e in model.terms.items()}
+    summary["objective"] = float(sum(summary["objective_terms"].values()))
     plan = frame[frame["year"] > cfg.base_year]
     summary["yearly_cut"] = {c: {str(y): int(v) for y, v in g.groupby("year")["cut"].sum().items()}
                              for c, g in plan.groupby("county", sort=False)}
@@ -171,6 +190,45 @@ def _plan_zhangye(path: Path, cfg: ZhangyeBeds, backend: str, time_limit) -> Ext
 
 def _value(expr, values) -> float:
     return expr.constant + sum(c * values.get(v.name, 0.0) for v, c in expr.items())
+
+
+def _tie_break(model, backend: str, values: dict, deadline: float | None, certify: bool):
+    """Stage L2, the tie-break (8) of :mod:`dingdian.models.beds_model`, after (L1)'s proven
+    optimum, with the time left. Returns the plan's values (L1's when L2 found none) and the
+    stage's record (``cut_short``: not proven, or not run for lack of time; ``bed_years``: τ).
+    With ``certify``, the certificate (9) too (``unique``; ``could_differ``: the totals a plan
+    as good could change, ``cut ZY-H-002``)."""
+    t0, limit = time.perf_counter(), time_left(deadline)
+    z_star = mb.optimum(model, values)
+    status, found = NO_SOLUTION, None
+    if limit != 0:
+        status, _tau, _bound, found, _msg = run_backend(mb.tie_break(model, z_star), backend,
+                                                        limit)
+    ok = found is not None and status in (OPTIMAL, FEASIBLE)
+    plan = found if ok else values
+    tau = round(value(mb.tie_break_expression(model), plan))
+    record = {"stage": "L2", "status": status, "bed_years": tau if ok else None,
+              "seconds": round(time.perf_counter() - t0, 3),
+              "time_limit": None if limit is None else round(limit, 3),
+              "cut_short": status != OPTIMAL}
+    if certify and status == OPTIMAL:
+        record["unique"], record["could_differ"] = _certify(model, backend, plan, z_star, tau,
+                                                            deadline)
+    return plan, record
+
+
+def _certify(model, backend: str, plan: dict, z_star: int, tau: int, deadline):
+    """The certificate (9): ``(unique, hospitals whose totals could differ)``; ``(None, None)``
+    when not proven in the time left."""
+    limit = time_left(deadline)
+    if limit == 0:
+        return None, None
+    status, _obj, _bound, found, _msg = run_backend(mb.certificate(model, plan, z_star, tau),
+                                                    backend, limit)
+    if status != OPTIMAL or found is None:
+        return None, None
+    moved = mb.differing(model, found)
+    return not moved, moved
 
 
 def zhangye_figures(cfg: ZhangyeBeds, tables: PublishedTables,
