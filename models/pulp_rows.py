@@ -21,7 +21,8 @@ EQ, LE, GE = pulp.LpConstraintEQ, pulp.LpConstraintLE, pulp.LpConstraintGE
 def gc_paused():
     """Pause the cyclic garbage collector while the model is built: the build allocates millions
     of PuLP objects that hold no cycles, and the collector's passes over them grow with the
-    model (measured in benchmarks/README.md)."""
+    model (measured in benchmarks/README.md). plan.xlsx is written under it too: its cells
+    all live until the workbook is saved (a fifth of its time on Zhangye)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

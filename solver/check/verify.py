@@ -115,6 +115,8 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     t0 = problem.base_year
     by_id = {f.id: f for f in problem.facilities}
     ids = plan["facility_id"].astype(str)
+    values = d.to_numpy()  # facility rows × years, as numpy: one look-up per row, not pandas
+    col = {t: k for k, t in enumerate(d.columns)}
 
     # 1 paths
     for i, fid in enumerate(ids):
@@ -122,7 +124,7 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
         if f is None:
             out.append(f"1 paths: {fid} is not in the scenario")
             continue
-        row = d.iloc[i].to_numpy()
+        row = values[i]
         if row[0] != int(f.existing):
             out.append(f"1 paths: {fid} starts {row[0]} in {t0}, expected {int(f.existing)}")
         if not set(row.tolist()) <= {0, 1}:
@@ -156,19 +158,30 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     outside = set() if problem.pass_mark_within_limits else set(failing)
     flows["outside"] = [(fid, int(y)) in outside for fid, y in
                         zip(flows["facility_id"].astype(str), flows["year"], strict=True)]
-    checks: list[tuple[int, str, pd.DataFrame, object]] = []
+    flows["admitted"] = flows["admitted"].where(~flows["exempt"], 0)  # the counted ones
+    flows["exited"] = flows["exited"].where(~flows["outside"], 0)
+
+    def totals(area: str) -> dict:
+        """(area, kind, year) → (admissions, exits) counted in the quotas."""
+        sums = flows.groupby([area, "kind", "year"])[["admitted", "exited"]].sum()
+        return dict(zip(sums.index, sums.itertuples(index=False, name=None), strict=True))
+
+    by_area = {"county": totals("county")}
+    if problem.options.street_quotas:
+        by_area["street"] = totals("street")
+    checks: list[tuple[int, str, tuple[int, int], object]] = []
     for q in problem.quotas:
-        if q.level == "county":
-            checks.append((3, "county", flows[flows["county"] == q.area], q))
-        elif problem.options.street_quotas:
-            checks.append((4, "street", flows[flows["street"] == q.area], q))
+        level = "county" if q.level == "county" else "street"
+        if level in by_area:
+            checks.append((3 if level == "county" else 4, level,
+                           by_area[level].get((q.area, q.kind, q.year), (0, 0)), q))
     if problem.options.street_quotas:
         for q, members in street_rest_quotas(problem):
-            checks.append((4, "rest", flows[flows["facility_id"].isin(members)], q))
-    for number, level, rows, q in checks:
-        rows = rows[(rows["kind"] == q.kind) & (rows["year"] == q.year)]
-        adm = int(rows.loc[~rows["exempt"], "admitted"].sum())
-        ext = int(rows.loc[~rows["outside"], "exited"].sum())
+            rows = flows[flows["facility_id"].isin(members) & (flows["kind"] == q.kind)
+                         & (flows["year"] == q.year)]
+            checks.append((4, "rest", (rows["admitted"].sum(), rows["exited"].sum()), q))
+    for number, level, (adm, ext), q in checks:
+        adm, ext = int(adm), int(ext)
         for what, have, limit, mode in (("admissions", adm, q.admit, problem.options.admit_mode),
                                          ("exits", ext, q.exit, problem.options.exit_mode)):
             if (mode == "exact" and have != limit) or have > limit:
@@ -181,20 +194,20 @@ def residuals(plan: pd.DataFrame, problem: SiteProblem) -> list[str]:
     for cv in problem.cover:
         if cv.mode != "keep":
             continue
-        rows = [pos[f] for f in cv.facilities if f in pos]
+        held = values[[pos[f] for f in cv.facilities if f in pos]].sum(axis=0)
         for t in problem.years:
-            if (cv.cell, cv.kind, t) not in lost and int(d.iloc[rows][t].sum()) < 1:
+            if (cv.cell, cv.kind, t) not in lost and int(held[col[t]]) < 1:
                 out.append(f"5 cover: cell {cv.cell} has no {cv.kind} within reach in {t}")
 
     # 7 protected
     prot = plan["protected"].astype(str).str.lower().isin(["1", "true"]).to_numpy()
-    exited = (np.diff(d.to_numpy(), axis=1) < 0).any(axis=1)
+    exited = (np.diff(values, axis=1) < 0).any(axis=1)
     for fid in ids[prot & exited]:
         out.append(f"7 protected: {fid} is protected but exits")
 
     # 16 pass mark
     for fid, t in failing:
-        if fid in pos and int(d.iloc[pos[fid]][t]) == 1:
+        if fid in pos and int(values[pos[fid], col[t]]) == 1:
             out.append(f"16 pass mark: {fid} scores {by_id[fid].score_in(t)} in {t}, below the "
                        f"pass mark {problem.pass_mark}, but is designated at the end of {t}")
 

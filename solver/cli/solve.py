@@ -152,9 +152,13 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
         table.add_column(f"{y} (目标)", justify="right")
     table.add_column("准入 admitted", justify="right")
     table.add_column("退出 exited", justify="right")
-    flows = counts[counts["street"] == ""].groupby(["county", "kind"])[["admitted", "exited"]].sum()
-    base = counts[(counts["street"] == "") & (counts["year"] == years[0])]
-    base = base.set_index(["county", "kind"])["designated"]
+    areas = counts[counts["street"] == ""]
+    flows = areas.groupby(["county", "kind"])[["admitted", "exited"]].sum()
+    base = areas[areas["year"] == years[0]].set_index(["county", "kind"])["designated"]
+    designated: dict = {}  # (county, kind, year) → the first count row's figure
+    for key, n in zip(zip(areas["county"], areas["kind"], areas["year"], strict=True),
+                      areas["designated"], strict=True):
+        designated.setdefault(key, n)
     extra = [(c, k) for c, k in base.index if c == "全市"]
     for county, kind in [*((r["county"], r["kind"]) for r in rows), *extra]:
         row = next((r for r in rows if r["county"] == county and r["kind"] == kind), None)
@@ -164,9 +168,8 @@ def _summary_table(summary: dict, counts: pd.DataFrame, years: list[int]) -> Tab
                    for y in target_years}
         cells = [county, KIND_LABEL.get(kind, kind), str(base.get((county, kind), ""))]
         for y in target_years:
-            got = counts[(counts["county"] == county) & (counts["kind"] == kind)
-                         & (counts["street"] == "") & (counts["year"] == y)]["designated"]
-            value = str(int(got.iloc[0])) if len(got) else "-"
+            got = designated.get((county, kind, y))
+            value = "-" if got is None else str(int(got))
             tgt = row.get(f"target_{y}")
             cells.append(value if tgt is None else f"{value} ({tgt})")
         f = flows.loc[(county, kind)] if (county, kind) in flows.index else None

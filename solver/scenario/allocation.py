@@ -205,9 +205,9 @@ def zones(facilities: pd.DataFrame, cells: pd.DataFrame, cfg: ZonesConfig) -> pd
                 ixy, ex[["x", "y"]].to_numpy(float), cfg.demand_radius_m)], dtype=bool)
             demand = np.array([len(n) > 0 for n in within_radius(
                 xy, ixy[few] if len(ixy) else ixy, cfg.demand_radius_m)], dtype=bool)
-        for i, flags in zip(apps.index, zip(blind, weak, demand, strict=True), strict=True):
-            codes[i] = ";".join(c for c, on in zip(("blind", "weak", "demand"), flags,
-                                                    strict=True) if on)
+        codes.loc[apps.index] = [";".join(c for c, on in zip(("blind", "weak", "demand"), flags,
+                                                          strict=True) if on)
+                             for flags in zip(blind, weak, demand, strict=True)]
     return codes
 
 
@@ -340,11 +340,12 @@ def _exit_plan(sc: SequencingConfig, cfg, yaml_name, facilities, targets, quotas
 def _favour(pc: PrioritiesConfig, facilities, cells, codes) -> dict[str, tuple[str, ...]]:
     rural = set(cells.loc[cells["zone"] == "rural", "cell_id"])
     out = {}
+    codes = codes.tolist()
     for i, r in enumerate(facilities.itertuples(index=False)):
         if r.status != "applicant":
             continue
         tags = []
-        remote = "blind" in codes.iloc[i].split(";") or r.cell_id in rural
+        remote = "blind" in codes[i].split(";") or r.cell_id in rural
         if pc.remote and remote:
             tags.append("remote")
         if pc.speciality and getattr(r, "speciality", ""):

@@ -31,6 +31,7 @@ from dingdian.geometry import lonlat_to_xy
 from dingdian.models.data import KINDS
 from dingdian.scenario.aliases import BOOLEANS
 from dingdian.scenario.allocation import facility_columns
+from dingdian.scenario.consistency import SourceRows
 from dingdian.scenario.files import Table
 from dingdian.scenario.schema import (
     ALL_CATEGORIES,
@@ -117,7 +118,7 @@ def read_facilities(path: Path, cfg, counties, streets) -> pd.DataFrame:
             frame["protected"] = (t.df["protected"].str.lower().map(BOOLEANS).fillna(False)
                                   | cat.isin(cfg.protected_categories)).to_numpy()
     frame["protected_class"] = protected_classes(frame, t.df["protected"], cfg)
-    frame.attrs["rows"] = tuple(int(r) for r in t.rows)
+    frame.attrs["rows"] = SourceRows(int(r) for r in t.rows)
     frame.attrs["file"] = t.name
     frame.attrs["notes"] = tuple(t.notes)
     return frame

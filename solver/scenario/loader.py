@@ -61,6 +61,7 @@ from dingdian.scenario.allocation import prepare
 from dingdian.scenario.beds import bed_pause_years
 from dingdian.scenario.cells import UrbanArea, assign_population, build_cells, facility_cells
 from dingdian.scenario.consistency import (
+    SourceRows,
     existing_counts,
     overlapping_counties,
     quotas_complete,
@@ -199,7 +200,7 @@ def _targets(path: Path, counties, cfg: ScenarioConfig) -> pd.DataFrame:
             if col.startswith("target_") and year not in cfg.years:
                 t.add(None, col, f"{year} is not a planning year")
             df[col] = t.integer(col, 0, plausible=(MAX_COUNT, "count"))
-        df.attrs["rows"] = tuple(int(r) for r in t.rows)
+        df.attrs["rows"] = SourceRows(int(r) for r in t.rows)
         df.attrs["file"] = t.name
     return df.reset_index(drop=True)
 
@@ -230,7 +231,7 @@ def _quotas(path: Path, counties, cfg, streets: dict[str, set[str]] | None) -> p
                               "kind": t.df["kind"], "year": year,
                               "admit": t.integer("admit", 0, plausible=count),
                               "exit": t.integer("exit", 0, plausible=count)})
-    frame.attrs["rows"] = tuple(int(r) for r in t.rows)
+    frame.attrs["rows"] = SourceRows(int(r) for r in t.rows)
     frame.attrs["file"] = t.name
     return frame
 

@@ -109,11 +109,12 @@ def crowding(cells: pd.DataFrame, facilities: pd.DataFrame) -> list[Crowd]:
     """One :class:`Crowd` per urban cell and kind holding at least two facilities."""
     urban = set(cells.loc[cells["zone"] == "urban", "cell_id"])
     fac = facilities[facilities["cell_id"].isin(urban)]
-    out = []
-    for (cell, kind), grp in fac.groupby(["cell_id", "kind"], sort=True):
-        if len(grp) >= 2:
-            out.append(Crowd(cell=cell, kind=kind, facilities=tuple(grp["facility_id"])))
-    return out
+    groups: dict[tuple, list] = {}  # (cell, kind) → facility ids in scenario order
+    for cell, kind, fid in zip(fac["cell_id"], fac["kind"], fac["facility_id"], strict=True):
+        if not (pd.isna(cell) or pd.isna(kind)):
+            groups.setdefault((cell, kind), []).append(fid)
+    return [Crowd(cell=cell, kind=kind, facilities=tuple(ids))
+            for (cell, kind), ids in sorted(groups.items()) if len(ids) >= 2]
 
 
 def near_pairs(facilities: pd.DataFrame, radius_m: float, by: str = "kind") -> tuple[Near, ...]:

@@ -67,9 +67,11 @@ def holders(plan: pd.DataFrame, role: str) -> list[tuple[str, int]]:
     col = f"role_{role}"
     if col not in plan:
         return []
+    values = plan[col]
+    some = (values.notna() & (values.astype(object) != "")).to_numpy()  # most hold no role
     out = []
-    for fid, years in zip(plan["facility_id"].astype(str), _text(plan[col]), strict=True):
-        out += [(fid, int(float(y))) for y in years.split(";") if y.strip()]
+    for fid, years in zip(plan["facility_id"].astype(str)[some], values[some], strict=True):
+        out += [(fid, int(float(y))) for y in str(years).split(";") if y.strip()]
     return out
 
 
@@ -109,15 +111,15 @@ def sequencing_table(plan: pd.DataFrame, problem: SiteProblem) -> pd.DataFrame:
         return pd.DataFrame(columns=["county", "kind", "year", "planned_exits", "exits",
                                      "admissions", "done"])
     flows = _flows(plan)
+    held = {fid: _held(problem, fid) for fid in flows["facility_id"].unique()}
+    flows["held"] = flows["admitted"].where(flows["facility_id"].map(held).astype(bool), 0)
+    sums = flows.groupby(["county", "kind", "year"])[["exited", "held"]].sum()
+    sums = dict(zip(sums.index, sums.itertuples(index=False, name=None), strict=True))
     rows = []
     for (county, kind, year), n in sorted(planned.items()):
-        sub = flows[(flows["county"] == county) & (flows["kind"] == kind)
-                    & (flows["year"] == year)]
-        held = sub[sub["facility_id"].map(lambda f: _held(problem, f))]
-        exits = int(sub["exited"].sum())
+        exits, admissions = (int(v) for v in sums.get((county, kind, year), (0, 0)))
         rows.append({"county": county, "kind": kind, "year": year, "planned_exits": n,
-                     "exits": exits, "admissions": int(held["admitted"].sum()),
-                     "done": exits >= n})
+                     "exits": exits, "admissions": admissions, "done": exits >= n})
     return pd.DataFrame(rows)
 
 
@@ -212,11 +214,13 @@ def summary(plan: pd.DataFrame, problem: SiteProblem) -> dict:
                            "year": int(r.admitted_year), "zone": r.special_zone}
                           for r in over.itertuples(index=False)]}
     if problem.roles:
+        county: dict = {}
+        for fid, c in zip(plan["facility_id"].astype(str), plan["county"], strict=True):
+            county.setdefault(fid, c)
         out["roles"] = [{"county": n.county, "role": n.role, "year": n.year, "min": n.low,
                          "max": n.high,
                          "holders": [f for f, y in holders(plan, n.role) if y == n.year
-                                     and plan.loc[plan["facility_id"].astype(str) == f,
-                                                  "county"].iloc[0] == n.county]}
+                                     and county[f] == n.county]}
                         for n in problem.roles]
     table = sequencing_table(plan, problem)
     if len(table):

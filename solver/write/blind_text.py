@@ -34,6 +34,7 @@ and the cell radius: in the shipped Zhangye plan, 2030, 202,402 people by the ce
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dingdian.geometry import within_radius
@@ -70,6 +71,18 @@ def text_section(cells_out: pd.DataFrame, cells: pd.DataFrame, facilities: pd.Da
     return out, text_summary(out, years, radius, other)
 
 
+def _near_sums(near: list[np.ndarray], designated: np.ndarray) -> np.ndarray:
+    """Per cell (``near``: the facility rows within reach of each) and year (a column of
+    ``designated``, facility rows × years): the designated facilities within reach."""
+    lengths = np.fromiter((len(idx) for idx in near), dtype=np.int64, count=len(near))
+    rows = np.repeat(np.arange(len(near)), lengths)
+    cols = np.concatenate(near).astype(np.int64) if len(near) else np.zeros(0, np.int64)
+    picked = designated[cols]
+    return np.column_stack([np.bincount(rows, weights=picked[:, j], minlength=len(near))
+                            for j in range(designated.shape[1])]).round().astype(np.int64) \
+        if designated.shape[1] else np.zeros((len(near), 0), np.int64)
+
+
 def add_text_columns(cells_out: pd.DataFrame, cells: pd.DataFrame, facilities: pd.DataFrame,
                      designated: pd.DataFrame, radius: float) -> pd.DataFrame:
     """``cells_out`` (cells.csv) with the text definition's columns (module docstring).
@@ -86,12 +99,12 @@ def add_text_columns(cells_out: pd.DataFrame, cells: pd.DataFrame, facilities: p
     d = designated.reindex(ids).fillna(0).astype(int)
     populated = out["population"].fillna(0).astype(int).to_numpy() > 0
     out["blind_radius_m"] = radius
-    counts = {y: [int(d[y].to_numpy()[idx].sum()) for idx in near] for y in d.columns}
+    sums = _near_sums(near, d.to_numpy())
+    counts = {y: sums[:, j] for j, y in enumerate(d.columns)}
     for y, count in counts.items():
         out[f"{KIND}_near_{y}"] = count
     for y, count in counts.items():
-        out[f"blind_spot_text_{y}"] = [int(p and c == 0) for p, c in zip(populated, count,
-                                                                          strict=True)]
+        out[f"blind_spot_text_{y}"] = (populated & (count == 0)).astype(np.int64)
     return out
 
 
@@ -103,18 +116,18 @@ def _cell_radius_blind(cells_out: pd.DataFrame, cells: pd.DataFrame, facilities:
         cells_out["cell_id"].astype(str))
     ph = facilities[facilities["kind"] == KIND]
     d = designated.reindex(ph["facility_id"].astype(str)).fillna(0).astype(int)
-    near = [None] * len(cells)
+    near = [np.zeros(0, np.int64)] * len(cells)
     radii = cells["radius_m"].to_numpy(float)
+    xy = cells[["x", "y"]].to_numpy(float)
     for r in sorted(set(radii)):
-        rows = [i for i, v in enumerate(radii) if v == r]
-        hits = within_radius(cells[["x", "y"]].to_numpy(float)[rows],
-                             ph[["x", "y"]].to_numpy(float), r)
+        rows = np.flatnonzero(radii == r)
+        hits = within_radius(xy[rows], ph[["x", "y"]].to_numpy(float), r)
         for i, idx in zip(rows, hits, strict=True):
             near[i] = idx
     populated = cells_out["population"].fillna(0).astype(int).to_numpy() > 0
-    return {y: pd.Series([bool(p) and not d[y].to_numpy()[idx].any()
-                          for p, idx in zip(populated, near, strict=True)],
-                         index=cells_out.index) for y in d.columns}
+    sums = _near_sums(near, d.to_numpy())
+    return {y: pd.Series(populated & (sums[:, j] == 0), index=cells_out.index)
+            for j, y in enumerate(d.columns)}
 
 
 def text_summary(cells_out: pd.DataFrame, years: list[int], radius: float,

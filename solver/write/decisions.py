@@ -55,14 +55,21 @@ COLUMNS = ["facility_id", "name", "kind", "county", "street", "year", "decision_
 PASSED_OVER_SHOWN = 5
 
 
-def _limit_text(quotas: pd.DataFrame, level: str, area: str, kind: str, year: int, what: str,
-                used: int, names: dict | None = None) -> tuple[str, int | None]:
-    rows = quotas[(quotas["level"] == level) & (quotas["area"] == area)
-                  & (quotas["kind"] == kind) & (quotas["year"] == year)]
-    if rows.empty:
+def _quota_rows(quotas: pd.DataFrame) -> dict[tuple, dict]:
+    """The first quota row of each (level, area, kind, year)."""
+    rows: dict[tuple, dict] = {}
+    for row in quotas.to_dict("records"):
+        rows.setdefault((row["level"], row["area"], row["kind"], row["year"]), row)
+    return rows
+
+
+def _limit_text(quotas: dict[tuple, dict], level: str, area: str, kind: str, year: int,
+                what: str, used: int, names: dict | None = None) -> tuple[str, int | None]:
+    row = quotas.get((level, area, kind, year))
+    if row is None:
         return "", None
-    limit = int(rows.iloc[0][what])
-    derived = f" {SPLIT_LABEL}" if rows.iloc[0].get("source", "") == DERIVED else ""
+    limit = int(row[what])
+    derived = f" {SPLIT_LABEL}" if row.get("source", "") == DERIVED else ""
     name = (names or {}).get(f"{level}_{kind}") or TABLE[level, kind]
     return f"{name} {area} {year}{derived}", limit
 
@@ -95,9 +102,10 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
     must = {(r.cell_id, k) for r in cells.itertuples(index=False) for k in ("clinic", "pharmacy")
             if int(getattr(r, f"must_cover_{k}", 0))}
     urban = set(cells.loc[cells["zone"] == "urban", "cell_id"]) if "zone" in cells else set()
-    used = counted.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum()
+    used = counted.groupby(["county", "kind", "year"])[["admitted", "exited"]].sum() \
+        .to_dict("index")
     used_street = counted[counted["street"] != ""].groupby(["street", "kind", "year"])[
-        ["admitted", "exited"]].sum()
+        ["admitted", "exited"]].sum().to_dict("index")
 
     # plain dictionaries: a few hundred rows look up thousands of peers (pandas per lookup was
     # ~20 s on Zhangye)
@@ -115,6 +123,7 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
     yearly = {f.id: dict(f.scores) for f in problem.facilities if f.scores} \
         if problem is not None else {}
     ctx = _Context(state, rec, reach_of, reach, must, by_cell, yearly)
+    quota_rows = _quota_rows(quotas)
 
     rows = []
     for r in flows[(flows["admitted"] == 1) | (flows["exited"] == 1)].itertuples(index=False):
@@ -134,11 +143,11 @@ def decisions_frame(facilities: pd.DataFrame, designated: pd.DataFrame, quotas: 
             rank = sum(ctx.score(g, year) < ctx.score(r.facility_id, year) for g in pool) + 1
         score = f["score"] if admitted else ctx.score(r.facility_id, year)
         what, col = ("admit", "admitted") if admitted else ("exit", "exited")
-        level = "street" if r.street and (r.street, kind, year) in used_street.index else "county"
+        level = "street" if r.street and (r.street, kind, year) in used_street else "county"
         key = (r.street, kind, year) if level == "street" else (r.county, kind, year)
-        n_used = int((used_street if level == "street" else used).loc[key, col])
-        quota, limit = _limit_text(quotas, level, area if level == "street" else r.county, kind,
-                                   year, what, n_used, names)
+        n_used = int((used_street if level == "street" else used)[key][col])
+        quota, limit = _limit_text(quota_rows, level, area if level == "street" else r.county,
+                                   kind, year, what, n_used, names)
         mine = [c for c, k in reach_of.get(r.facility_id, []) if k == kind]
         filled, kept = [], []
         for cell in mine:

@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dingdian.models.data import KINDS
@@ -62,8 +63,9 @@ def plan_frame(facilities: pd.DataFrame, designated: pd.DataFrame,
 
     def first_year(flags: pd.DataFrame):
         hit = flags.to_numpy().astype(bool)
-        return pd.array([int(flags.columns[row.argmax()]) if row.any() else None for row in hit],
-                        dtype="Int64")
+        years = np.array([int(c) for c in flags.columns] or [0], dtype=np.int64)
+        first = years[hit.argmax(axis=1)] if hit.shape[1] else np.zeros(len(hit), np.int64)
+        return pd.arrays.IntegerArray(first, ~hit.any(axis=1))
 
     out["admitted_year"] = first_year(adm)
     out["exited_year"] = first_year(ext)

@@ -117,25 +117,27 @@ def write_xlsx(path: Path, tables, plan: pd.DataFrame, summary: dict,
     (the beds and nursing tables); every sheet print-ready (:mod:`dingdian.write.xlsx_style`)."""
     from openpyxl import Workbook
 
+    from dingdian.models.pulp_rows import gc_paused  # a workbook's cells: no cycles either
     from dingdian.write import xlsx_labels as L
     from dingdian.write import xlsx_style as X
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for spec, frame in tables:
-        T.write_table_sheet(wb.create_sheet(X.sheet_name(spec.number, wb)), spec, frame)
-    ws = wb.create_sheet("规划")
-    head, _ = X.write_frame(ws, plan, title="规划：各机构逐年定点（1 定点，0 非定点）",
-                            headings=L.plan_heading, formats=COORDINATES, text_columns=TEXT_COLUMNS,
-                            wrap=False)
-    X.finish(ws, header=(1, head), freeze=f"C{head + 1}", max_width=40)
-    _summary_sheet(wb.create_sheet("汇总"), summary)
-    for name, frame in (sheets or {}).items():
-        ws = wb.create_sheet(X.sheet_name(name, wb))
-        head, _ = X.write_frame(ws, frame, title=name.replace("_", " "), headings=L.heading,
-                                formats=COORDINATES, text_columns=TEXT_COLUMNS)
-        X.finish(ws, header=(1, head), freeze=f"A{head + 1}")
-    wb.save(path)
+    with gc_paused():
+        wb = Workbook()
+        wb.remove(wb.active)
+        for spec, frame in tables:
+            T.write_table_sheet(wb.create_sheet(X.sheet_name(spec.number, wb)), spec, frame)
+        ws = wb.create_sheet("规划")
+        head, _ = X.write_frame(ws, plan, title="规划：各机构逐年定点（1 定点，0 非定点）",
+                                headings=L.plan_heading, formats=COORDINATES,
+                                text_columns=TEXT_COLUMNS, wrap=False)
+        X.finish(ws, header=(1, head), freeze=f"C{head + 1}", max_width=40)
+        _summary_sheet(wb.create_sheet("汇总"), summary)
+        for name, frame in (sheets or {}).items():
+            ws = wb.create_sheet(X.sheet_name(name, wb))
+            head, _ = X.write_frame(ws, frame, title=name.replace("_", " "), headings=L.heading,
+                                    formats=COORDINATES, text_columns=TEXT_COLUMNS)
+            X.finish(ws, header=(1, head), freeze=f"A{head + 1}")
+        wb.save(path)
 
 
 #: columns printed as text even when they look like numbers (codes), and coordinates
