@@ -29,8 +29,11 @@ solve`` on it repeats the run) and checks them all before solving anything. Then
 solve the site model, check the plan (:func:`dingdian.check.verify.check_plan`) and write it with
 :func:`dingdian.write.outputs.write_outputs` to ``DIR/<run>/``, atomically; an infeasible run is
 explained (:func:`dingdian.run.explain.explain_infeasible`) and writes no folder. ``DIR/sweep.csv``
-(:data:`COLUMNS`) has one row per run, ``DIR/sweep_counts.csv`` every plan's counts.csv rows
-(county, street and city) after the run's name: both written atomically when every run is done.
+(:data:`COLUMNS`, a list or mapping setting as its YAML text ``[甘州区]``) has one row per run,
+``DIR/sweep_counts.csv`` every plan's counts.csv rows (county, street and city) after the run's
+name: both written atomically when every run is done, in the order of the runs whatever the
+order they finish in (``progress`` hears of each run as it
+finishes: ``dingdian sweep`` counts the runs done with it).
 ``write_plans=False`` (``--no-plans``) skips the plan folders, which take most of a run's time
 after the solve. Sweeps solve the site model only; the beds and nursing planners are run by
 ``dingdian solve``.
@@ -47,7 +50,7 @@ A sweep file (``dingdian sweep SWEEP.yaml``, :class:`SweepConfig`) holds the sam
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +69,10 @@ COLUMNS = ["run", "out", "solver", "status", "objective", "bound", "gap", "verif
            "build_seconds", "solve_seconds", "seconds", "explanation"]
 #: sweep_counts.csv: counts.csv of every run with a plan, after the run's name
 COUNT_COLUMNS = ["run", "county", "street", "kind", "year", "designated", "admitted", "exited"]
+#: ``progress(done, total, row)``: ``(0, N, None)`` once the N runs are checked and start, then
+#: ``(k, N, row)`` as each run finishes (k = 1 … N, in the order they finish; ``row`` its
+#: sweep.csv row: ``run``, ``status``, ``seconds`` …)
+Progress = Callable[[int, int, dict | None], None]
 
 
 # --------------------------------------------------------------------------- one run
@@ -90,7 +97,8 @@ def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
         result = backends.solve(sc.problem, backend=backend, time_limit=time_limit, **kwargs)
     years = frames.plan_years(sc)
     last = years[-1]
-    row: dict = {"run": name, "out": "", **{k: v for k, v in settings.items() if k != "name"},
+    row: dict = {"run": name, "out": "", **{k: _cell(v) for k, v in settings.items()
+                                            if k != "name"},
                  "solver": backend, "status": result.status, "objective": result.objective,
                  "bound": result.bound, "gap": result.gap,
                  "build_seconds": round(result.build_seconds, 3),
@@ -136,7 +144,8 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
           sets: Sequence[str] | Mapping[str, Sequence] = (), backend: str | None = None,
           time_limit: float | None = None, workers: int | None = None,
           scheduler: str | None = None, explain: bool = True, decompose: bool = False,
-          write_plans: bool = True, allow_outside: bool = False, **kwargs) -> pd.DataFrame:
+          write_plans: bool = True, allow_outside: bool = False,
+          progress: Progress | None = None, **kwargs) -> pd.DataFrame:
     """Solve every run over ``scenario``; write ``out/sweep.csv``, ``out/sweep_counts.csv``
     and (``write_plans``) one plan folder ``out/<run>/`` per run with a plan.
 
@@ -145,7 +154,9 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
     them (``["radius=800,1060.82"]`` as ``--set`` gives them, or ``{"radius": [800, 1060.82]}``).
     ``workers``/``scheduler`` choose the engine (:func:`dingdian.run.engine.run_all`), one task
     per run; ``decompose`` splits each run's problem too (solved one part after the other inside
-    the run's task). ``allow_outside`` as :func:`dingdian.load`. ``kwargs`` go to
+    the run's task). ``allow_outside`` as :func:`dingdian.load`. ``progress(done, total, row)``
+    is told when the runs start and as each one finishes (:data:`Progress`; in this process, in
+    the order they finish: sweep.csv keeps the order of the runs). ``kwargs`` go to
     :func:`dingdian.run.backends.solve` (``unique``…).
     Bad settings raise :class:`~dingdian.errors.ScenarioError` and a bad ``scheduler`` address
     :class:`~dingdian.run.engine.EngineError` before anything is solved; another sweep running
@@ -166,7 +177,8 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
         tasks = [(name, folder, settings, variant, out, run_backend, time_limit, explain,
                   decompose, write_plans, allow_outside, kwargs)
                  for name, folder, settings, variant, run_backend in prepared]
-        done = run_all(run_one, tasks, workers=workers, scheduler=scheduler)
+        done = run_all(run_one, tasks, workers=workers, scheduler=scheduler,
+                       on_done=_counter(progress, len(tasks)))
         frame = _frame([row for row, _ in done])
         counts = [c for _, c in done if c is not None]
         counts = pd.concat(counts, ignore_index=True) if counts else \
@@ -174,6 +186,31 @@ def sweep(scenario: str | Path, runs: Sequence[Mapping] = (), out: str | Path = 
         atomic_file(out / "sweep_counts.csv", lambda p: write_csv(p, counts))
         atomic_file(out / "sweep.csv", lambda p: write_csv(p, frame))
     return frame
+
+
+def _cell(value):
+    """A setting's value as sweep.csv shows it: a list or mapping (a sweep file's
+    ``counties: [甘州区]``) as its YAML flow text, ``[甘州区]``; any other value as given."""
+    if isinstance(value, list | dict):
+        import yaml
+
+        return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True,
+                              width=10**6).strip()
+    return value
+
+
+def _counter(progress: Progress | None, total: int):
+    """``run_all``'s ``on_done`` that counts the runs done for ``progress`` (None: none)."""
+    if progress is None:
+        return None
+    progress(0, total, None)
+    count = [0]
+
+    def on_done(_index: int, result: tuple) -> None:
+        count[0] += 1
+        progress(count[0], total, result[0])
+
+    return on_done
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -18,7 +18,13 @@ decomposed solve (:mod:`dingdian.run.decompose`, one task per independent part) 
   installed and see the same files (the scenario, the output folder) under the same paths.
 
 Every task runs in a process of its own (processes, not threads): the HiGHS backend silences
-the C-level stdout of its process while it solves, which threads would tangle.
+the C-level stdout of its process while it solves, which threads would tangle. A pool's worker
+processes live for the whole call and take one task after the other, so a module a task imports
+is imported once per worker, not once per task.
+
+``on_done(index, result)``, if given, is called in this process as each task finishes, in the
+order they finish (``index`` is the item's position), on every engine: a sweep counts its runs
+done with it. The returned list is in item order whatever the order of the calls.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-#: modules the fork server imports before it forks workers
-PRELOAD = ["dingdian.run.backends", "dingdian.run.decompose", "dingdian.pipeline.sweep"]
+#: modules the fork server imports before it forks workers (a sweep's run also loads, checks
+#: and writes: its workers start with those modules too)
+PRELOAD = ["dingdian.run.backends", "dingdian.run.decompose", "dingdian.pipeline.sweep",
+           "dingdian.scenario.loader", "dingdian.check.verify", "dingdian.write.outputs"]
 #: how long a Dask client tries to reach a scheduler address
 CONNECT_TIMEOUT = "10s"
 #: the words written to summaries and printed: which engine ran the tasks
@@ -83,11 +91,14 @@ def check_scheduler(scheduler: str | None) -> None:
 
 
 def run_all(fn: Callable[[Any], Any], items: Sequence, *, workers: int | None = None,
-            scheduler: str | None = None) -> list:
+            scheduler: str | None = None,
+            on_done: Callable[[int, Any], None] | None = None) -> list:
     """``[fn(item) for item in items]``, run by the engine ``scheduler`` chooses (see above).
 
-    ``fn`` must be a module-level function and the items picklable. An exception raised by a
-    task is raised here (the first one, in item order).
+    ``fn`` must be a module-level function and the items picklable. ``on_done(index, result)``
+    is called here as each task finishes, in the order they finish; the list returned is in
+    item order. An exception raised by a task (or by ``on_done``) is raised here as soon as it
+    is seen, and the tasks not yet started are cancelled.
     """
     items = list(items)
     if workers is not None and workers < 1:
@@ -95,20 +106,31 @@ def run_all(fn: Callable[[Any], Any], items: Sequence, *, workers: int | None = 
     if not items:
         return []
     check_scheduler(scheduler)
+    done = on_done or (lambda _i, _r: None)
     if scheduler is None:
-        return _run_pool(fn, items, workers)
-    return _run_dask(fn, items, workers, scheduler)
+        return _run_pool(fn, items, workers, done)
+    return _run_dask(fn, items, workers, scheduler, done)
 
 
-def _run_pool(fn, items: list, workers: int | None) -> list:
+def _run_pool(fn, items: list, workers: int | None, done) -> list:
     _, n = describe(None, workers, len(items))
+    results: list = [None] * len(items)
     if n <= 1:
-        return [fn(item) for item in items]
+        for i, item in enumerate(items):
+            results[i] = fn(item)
+            done(i, results[i])
+        return results
     ctx = _context()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     try:
-        futures = [pool.submit(fn, item) for item in items]
-        return [f.result() for f in futures]
+        pending = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in sorted(finished, key=pending.get):  # ties in item order
+                i = pending.pop(f)
+                results[i] = f.result()
+                done(i, results[i])
+        return results
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -125,9 +147,9 @@ def _context():
     return ctx
 
 
-def _run_dask(fn, items: list, workers: int | None, scheduler: str) -> list:
+def _run_dask(fn, items: list, workers: int | None, scheduler: str, done) -> list:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - a dependency of dingdian
         raise EngineError("Dask is not installed: pip install 'dask[distributed]'") from exc
     cluster = None
@@ -145,7 +167,17 @@ def _run_dask(fn, items: list, workers: int | None, scheduler: str) -> list:
                                   f"{' '.join(str(exc).split())}") from None
         with client:
             futures = client.map(fn, items, pure=False)
-            return client.gather(futures)
+            index = {f.key: i for i, f in enumerate(futures)}
+            results: list = [None] * len(items)
+            try:
+                for f in as_completed(futures):
+                    i = index[f.key]
+                    results[i] = f.result()
+                    done(i, results[i])
+            except BaseException:
+                client.cancel(futures)
+                raise
+            return results
     finally:
         if cluster is not None:
             cluster.close()
