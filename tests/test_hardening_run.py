@@ -216,16 +216,17 @@ def test_planners_get_the_time_left(tmp_path, monkeypatch, nursing_takes, beds_g
 
 
 def test_time_limit_covers_the_whole_run_and_says_what_was_cut(tmp_path):
-    """Zhangye with 2 s: HiGHS needs about 4.6 s to prove stage L1 here, so L1 is stopped at
-    the limit (feasible, cut short); nursing and beds start with no time left and get 1 s each
-    (nursing cannot prove its optimum in 1 s: cut short too)."""
+    """Zhangye with 2 s: HiGHS needs about 2 s to prove stage L1 of the largest of its 12
+    blocks alone (solver/run/blocks.py), which gets a share of the 2 s by its rows (about
+    0.4 s), so L1 is stopped there with a plan (feasible, cut short) and no tie-break stage
+    runs; nursing and beds start with (almost) no time left and get 1 s each."""
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["solve", str(ZHANGYE), "--out", str(out), "--time-limit", "2"])
     assert r.exit_code == 0, r.output
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["time_limit"] == 2.0 and s["time_limit_reached"] is True
     assert s["stages"][0]["time_limit"] <= 2.0 and s["stages"][0]["cut_short"] is True
-    assert s["cut_short"][0] == "L1" and "nursing" in s["cut_short"]
+    assert s["cut_short"][0] == "L1"
     assert s["nursing"]["time_limit"] == s["beds"]["time_limit"] == backends.MIN_SECONDS
     assert s["status"] == "feasible" and s["unique"] is None
     line = next(x for x in r.output.splitlines() if x.startswith("未完成 cut short"))

@@ -27,11 +27,13 @@ import time
 from collections.abc import Callable
 
 import pandas as pd
+import pulp
 
 from dingdian.models.allocation import chosen
 from dingdian.models.data import SiteProblem
 from dingdian.models.site import SiteModel, build_site_model
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
+from dingdian.run.blocks import STATUS_ORDER, merge_stages, names_in, split_blocks
 from dingdian.run.solvers import (
     BackendError,
     OptionError,
@@ -48,6 +50,14 @@ BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat")
 #: seconds a solve that must return a plan (stage L1, a planner) gets at least, even when the
 #: run's time limit is (nearly) used up
 MIN_SECONDS = 1.0
+
+#: solver parameters for the stages (L2) and (L3), before the user's own (which win). HiGHS's
+#: RENS and RINS sub-MIPs find nothing under the held objective (L1) and take half the time:
+#: measured on Zhangye's two largest blocks, (L2) in 2.4 and 3.9 CPU s without them against
+#: 5.0 and 4.5 with them (benchmarks/README.md).
+STAGE_OPTIONS: dict[str, dict[str, object]] = {
+    "highs": {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False},
+}
 
 Progress = Callable[[str], None]
 
@@ -95,22 +105,25 @@ def solve_model(
     stages: tuple[str, ...] = (),
     progress: Progress | None = None,
     options: Options | None = None,
+    blocks: bool = True,
 ) -> SolveResult:
     """Solve an already built model with one backend and read the plan back.
 
     ``stages`` are the lexicographic stages of :mod:`dingdian.models.tiebreak` run after a proven
     optimum (``"L2"`` tie-break, ``"L3"`` certificate); the model is left with its objective.
     ``time_limit`` covers all stages (module docstring). ``options`` are the solver's own
-    parameters (module docstring).
+    parameters (module docstring). The model is solved block by block
+    (:mod:`dingdian.run.blocks`): each block's optimum (L1), largest first, then each block's
+    stages; the result adds the blocks up. ``blocks=False`` solves it whole (the same plan
+    wherever (L2) leaves one; kept for comparison and benchmarks).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    status, objective, bound, values, message = run_backend(model, backend, time_limit, options)
-    record = [_stage("L1", status, objective, bound, time.perf_counter() - t0, time_limit)]
-    unique = None
-    if stages and status == OPTIMAL:
-        values, record, unique = _lexicographic(model, backend, objective, values, stages,
-                                                deadline, progress, record, options)
+    parts = split_blocks(model) if blocks else [model]
+    status, bound, values, message, record, unique = _solve_blocks(
+        parts, backend, time_limit, deadline, stages, progress, options,
+        model.lp.objective.constant)
+    objective = None
     solve_seconds = time.perf_counter() - t0
     designated = terms = choices = None
     if values is not None and status in (OPTIMAL, FEASIBLE):
@@ -141,6 +154,75 @@ def solve_model(
     )
 
 
+def _solve_blocks(blocks: list[SiteModel], backend: str, time_limit: float | None,
+                  deadline: float | None, stages: tuple[str, ...], progress: Progress | None,
+                  options: Options | None, constant: float):
+    """Every block's (L1), then every block's stages, added up (:mod:`dingdian.run.blocks`):
+    ``(status, bound, values, message, stage records, unique)``. Under a time limit each
+    block's (L1) gets a share of the time left by its rows (at least that share of
+    :data:`MIN_SECONDS`; a block done early leaves its time to the rest; a block that found no
+    plan in its share tries once more with all the time left, at least :data:`MIN_SECONDS`), so
+    that every block has a plan before any is refined."""
+    n = len(blocks)
+    found, records = [], []
+    sizes = [len(b.lp.constraints()) + 1 for b in blocks]
+    rows_left = sum(sizes)
+    for block, size in zip(blocks, sizes, strict=True):
+        limit = time_limit
+        if n > 1 and deadline is not None:  # a share of the time left, by rows
+            limit = max(time_left(deadline) * size / rows_left,
+                        MIN_SECONDS * size / sum(sizes))
+        rows_left -= size
+        t = time.perf_counter()
+        found.append(run_backend(block, backend, limit, options))
+        if found[-1][0] == NO_SOLUTION and n > 1 and deadline is not None:
+            # its share was too short to find a plan: once more, with all the time left
+            limit = max(time_left(deadline), MIN_SECONDS)
+            found[-1] = run_backend(block, backend, limit, options)
+        st, z, b = found[-1][:3]
+        records.append([_stage("L1", st, z, b, time.perf_counter() - t, limit)])
+        if st not in (OPTIMAL, FEASIBLE):
+            break  # no plan in one block: no plan at all
+    uniques = [None] * len(found)
+    if stages and len(found) == n and all(f[0] == OPTIMAL for f in found):
+        owns = [names_in(block) for block in blocks] if n > 1 else [None]
+        taus = _tie_breaks(blocks[0], owns) if n > 1 else [None]
+        for j, block in enumerate(blocks):
+            st, z, b, vals, msg = found[j]
+            vals, records[j], uniques[j] = _lexicographic(
+                block, backend, z, vals, stages, deadline, progress if j == 0 else None,
+                records[j], options, within=owns[j], tau=taus[j])
+            found[j] = (st, z, b, vals, msg)
+    status = min((f[0] for f in found), key=STATUS_ORDER.index)
+    bounds = [f[2] for f in found]
+    bound = None if None in bounds or len(found) < n else sum(bounds)
+    values = None
+    if status in (OPTIMAL, FEASIBLE):
+        values = {name: v for f in found for name, v in f[3].items()}
+    message = "; ".join(dict.fromkeys(f[4] for f in found if f[4]))
+    record = list(merge_stages(records))
+    if n > 1:  # the blocks' objectives leave out (8)'s ``constant``: add it back to (L1)
+        for key in ("objective", "bound"):
+            if record and record[0][key] is not None:
+                record[0][key] += constant
+        bound = None if bound is None else bound + constant
+    unique = None if None in uniques else all(uniques)
+    return status, bound, values, message, record, unique
+
+
+def _tie_breaks(model: SiteModel, owns: list[set[str]]) -> list[pulp.LpAffineExpression]:
+    """(L2)'s expression of the whole model (``model`` is any of its blocks: they share the
+    problem and the variables), split by the blocks whose variable names are ``owns``."""
+    from dingdian.models import tiebreak
+
+    block = {name: j for j, own in enumerate(owns) for name in own}
+    terms: list[list] = [[] for _ in owns]
+    for var, coef in tiebreak.tie_break_expression(model).items():
+        if var.name in block:  # a variable in no row and no objective term stays at 0 anyway
+            terms[block[var.name]].append((var, coef))
+    return [pulp.LpAffineExpression(t) for t in terms]
+
+
 def _stage(name: str, status: str, objective, bound, seconds: float,
            time_limit: float | None) -> dict:
     """A stage's record; ``cut_short``: it ended without a proof (module docstring)."""
@@ -157,8 +239,14 @@ def time_left(deadline: float | None) -> float | None:
 
 def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
                    stages: tuple[str, ...], deadline: float | None,
-                   progress: Progress | None, record: list[dict], options: Options | None):
+                   progress: Progress | None, record: list[dict], options: Options | None,
+                   within: set[str] | None = None,
+                   tau: pulp.LpAffineExpression | None = None):
     """Stages (L2) and (L3) of :mod:`dingdian.models.tiebreak` after the optimum of (8).
+
+    ``model`` may be one block of a model (:mod:`dingdian.run.blocks`): ``within`` then names
+    its variables, ``tau`` is (L2)'s expression restricted to them, and (L3)'s terms are the
+    block's.
 
     Returns the plan's values (stage L2's, or stage L1's when L2 found nothing), the stage
     records and whether (L3) proved the plan unique (``None`` when not asked or not proven).
@@ -173,6 +261,7 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     from dingdian.models import tiebreak
 
     say = progress or (lambda _msg: None)
+    stage_options = {**STAGE_OPTIONS.get(backend, {}), **(options or {})}
     if time_left(deadline) == 0:
         record.append(_stage("L2", NO_SOLUTION, None, None, 0.0, 0.0))
         return values, record, None
@@ -180,11 +269,12 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     unique = None
     t0 = time.perf_counter()
     tiebreak.hold_objective(staged, model.lp.objective, optimum)
-    tau = tiebreak.tie_break_expression(staged)
+    if tau is None:
+        tau = tiebreak.tie_break_expression(staged)
     staged.lp.setObjective(tau)
     say("tie-break stage L2 (score, then id)")
     limit = time_left(deadline)
-    st, z, bound, vals, _ = run_backend(staged, backend, limit, options)
+    st, z, bound, vals, _ = run_backend(staged, backend, limit, stage_options)
     if vals is not None:
         z = value(tau, vals)
     record.append(_stage("L2", st, z, bound, time.perf_counter() - t0, limit))
@@ -197,12 +287,13 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
         t1 = time.perf_counter()
         tiebreak.hold_tie_break(staged, tau, z)
         plan = {key: (var if isinstance(var, int) else int(round(values[var.name])))
-                for key, var in model.x.items()}
+                for key, var in model.x.items()
+                if isinstance(var, int) or within is None or var.name in within}
         delta, ones = tiebreak.distance_expression(staged, plan)
         staged.lp.setObjective(-delta)  # maximise delta = ones + expression
         say("certificate stage L3 (farthest equally good plan)")
         limit = time_left(deadline)
-        st3, _z3, b3, vals3, _ = run_backend(staged, backend, limit, options)
+        st3, _z3, b3, vals3, _ = run_backend(staged, backend, limit, stage_options)
         distance = None if vals3 is None else round(ones + value(delta, vals3))
         most = None if b3 is None else ones - b3  # the bound on delta
         record.append(_stage("L3", st3, distance, most, time.perf_counter() - t1, limit))

@@ -60,12 +60,10 @@ import pandas as pd
 
 from dingdian.models.data import SiteProblem
 from dingdian.models.tiebreak import tie_break_ranks
-from dingdian.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
+from dingdian.result import FEASIBLE, OPTIMAL, SolveResult
 from dingdian.run import backends
+from dingdian.run.blocks import STATUS_ORDER, merge_stages
 from dingdian.run.engine import describe, run_all
-
-#: worst first: one infeasible part proves the whole infeasible; then failures, no plan, …
-STATUS_ORDER = (INFEASIBLE, ERROR, NO_SOLUTION, FEASIBLE, OPTIMAL)
 
 
 class _UnionFind:
@@ -253,35 +251,10 @@ def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
         designated=designated,
         objective_terms=terms if designated is not None else {},
         message="; ".join(messages),
-        stages=_merge_stages(results),
+        stages=merge_stages([r.stages for r in results]),
         unique=unique,
         choices=choices if designated is not None else {},
     )
-
-
-def _merge_stages(results: list[SolveResult]) -> tuple[dict, ...]:
-    """The lexicographic stages every part ran, added up: objective and bound summed (each
-    stage's objective is a sum over facilities, so over parts), seconds summed, worst status;
-    cut short when a part's was, with the longest time a part was given."""
-    names = [st["stage"] for st in results[0].stages]
-    out = []
-    for name in names:
-        rows = [next((st for st in r.stages if st["stage"] == name), None) for r in results]
-        if any(row is None for row in rows):
-            break
-
-        def total(key, rows=rows):
-            values = [row[key] for row in rows]
-            return None if any(v is None for v in values) else float(sum(values))
-
-        limits = [row.get("time_limit") for row in rows]
-        out.append({"stage": name,
-                    "status": min((row["status"] for row in rows), key=STATUS_ORDER.index),
-                    "objective": total("objective"), "bound": total("bound"),
-                    "seconds": round(sum(row["seconds"] for row in rows), 3),
-                    "time_limit": None if None in limits else max(limits),
-                    "cut_short": any(row.get("cut_short") for row in rows)})
-    return tuple(out)
 
 
 def solve_parts(problem: SiteProblem, backend: str = "highs", time_limit: float | None = None,

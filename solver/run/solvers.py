@@ -100,8 +100,10 @@ def run_highs(model: SiteModel, time_limit: float | None, options: dict):
         # it has read the values back; the status is read from HiGHS below all the same.
         pass
     highs = model.lp.solverModel
+    model.lp.solverModel = None  # HiGHS's copy of the model is not used again: free it
     info = highs.getInfo()
     model_status = highs.modelStatusToString(highs.getModelStatus())
+    highs.clear()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     values = {v.name: v.varValue for v in model.lp.variables()} if has_solution else None
     if model_status == "Optimal":

@@ -1,0 +1,127 @@
+"""Independent blocks (solver/run/blocks.py): a model solved block by block gives the plan the
+whole model gives, with the optimum and the tie-break added up over the blocks.
+
+Hand-worked on two counties that share nothing, each with the tie of test_model_tiebreak.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulp
+import pytest
+from model_cases import (
+    BACKENDS,
+    INFEASIBLE,
+    OPTIMAL,
+    Target,
+    app,
+    county_quotas,
+    exits,
+    fac,
+    make_problem,
+    solve_verified,
+)
+
+from dingdian.models.data import GateYear
+from dingdian.models.site import build_site_model
+from dingdian.run.backends import solve, solve_model
+from dingdian.run.blocks import blocks_of, split_blocks
+
+B = "乙县"
+
+
+def _two_counties(exit_limit_b: int = 1):
+    """甲县: A1, A2 scored 70, A3 90; 乙县: B1, B2 scored 70, B3 90; in each county one
+    pharmacy must go by 2026 (target 2), at most one exit a year, no applicant.
+
+    Optimum (8), county by county as in test_model_tiebreak.py: an exit of a 70 costs 75, the
+    busiest year 1 costs 3, so 78 a county, 156 in all; four plans tie in each county.
+    Tie-break (L2), ranks over the whole problem by (score desc, id): A3 1, B3 2, A1 3, A2 4,
+    B1 5, B2 6; mu 2 for 2025, 1 for 2026, so a facility designated in both years adds 3·rank
+    and one that exits in 2025 adds nothing. 甲县: A2 out in 2025 gives 3·1 + 3·3 = 12 (A1 out
+    in 2025: 3 + 12 = 15; either in 2026 more); 乙县: B2 out in 2025 gives 3·2 + 3·5 = 21
+    (B1: 6 + 18 = 24). The unique plan: A2 and B2 exit in 2025, tau* = 33.
+
+    The infeasible twin (``exit_limit_b=0``): 乙县 needs one exit and may make none, while
+    甲县 alone has a plan: no plan at all.
+    """
+    facilities = [fac("A1", 70), fac("A2", 70), fac("A3", 90),
+                  fac("B1", 70, county=B), fac("B2", 70, county=B), fac("B3", 90, county=B)]
+    problem = make_problem(
+        facilities, targets={2026: 2},
+        quotas=county_quotas({2025: (0, 1), 2026: (0, 1)})
+        + county_quotas({2025: (0, exit_limit_b), 2026: (0, exit_limit_b)}, county=B))
+    return dataclasses.replace(problem, targets=problem.targets + (Target(B, "pharmacy", 2026, 2),))
+
+
+def test_blocks_partition_rows_variables_and_objective():
+    model = build_site_model(_two_counties())
+    block = blocks_of(model.lp)
+    assert sorted(set(block.values())) == [0, 1]
+    parts = split_blocks(model)
+    assert len(parts) == 2
+    rows = [name for p in parts for name in (r.name for r in p.lp.constraints())]
+    assert sorted(rows) == sorted(r.name for r in model.lp.constraints())  # each row once
+    names = [{v.name for v in p.lp.variables()} for p in parts]
+    assert not names[0] & names[1]
+    assert names[0] | names[1] == {v.name for v in model.lp.variables()}
+    for p, own in zip(parts, names, strict=True):  # a block's rows mention its variables only
+        assert all(v.name in own for r in p.lp.constraints() for v in r)
+    terms = {v.name: c for p in parts for v, c in p.lp.objective.items()}
+    assert terms == {v.name: c for v, c in model.lp.objective.items()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blocks_give_the_whole_models_plan(backend, tmp_path):
+    problem = _two_counties()
+    r = solve_verified(problem, backend, tmp_path)
+    assert r.status == OPTIMAL and r.objective == 156 and r.bound == pytest.approx(156)
+    assert exits(r) == {"A2": 2025, "B2": 2025}
+    stages = {s["stage"]: s for s in r.stages}
+    assert stages["L1"]["objective"] == 156 and stages["L2"]["objective"] == 33
+    whole = solve_model(build_site_model(problem), backend, stages=("L2",), blocks=False)
+    assert whole.designated.equals(r.designated)
+    assert [s["objective"] for s in whole.stages] == [156, 33]
+    certified = solve(problem, backend, certify=True)
+    assert certified.unique is True and certified.designated.equals(r.designated)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_block_without_a_plan_leaves_no_plan(backend):
+    r = solve(_two_counties(exit_limit_b=0), backend)
+    assert r.status == INFEASIBLE and r.designated is None
+
+
+def test_a_row_without_variables_joins_the_first_block():
+    model = build_site_model(_two_counties())
+    model.lp.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(), pulp.LpConstraintGE,
+                                             rhs=1), "c_impossible")
+    parts = split_blocks(model)
+    assert "c_impossible" in [r.name for r in parts[0].lp.constraints()]
+    assert solve_model(model, "highs").status == INFEASIBLE
+
+
+def test_the_city_wide_gate_is_split_per_block_and_still_holds():
+    """The fund gate (10) closed in 2025 is one row over both counties' applicants; it says
+    each admission of 2025 is 0, so it links nothing: two blocks, each with its own gate row.
+    Hand-worked: each county admits its applicant (review 95: 8d gives 5 − 95 = −90, and
+    with the exit of its 70 (75) and the busiest year (3) the swap earns 12 a county) in 2026,
+    the first open year, with the exit in 2025 or 2026 — the count at 2026 must be 2 either way."""
+    problem = _two_counties()
+    problem = dataclasses.replace(
+        problem, facilities=problem.facilities + (app("AN", 95), app("BN", 95, county=B)),
+        gate=(GateYear(2025),),
+        quotas=county_quotas({2025: (1, 2), 2026: (1, 2)})
+        + county_quotas({2025: (1, 2), 2026: (1, 2)}, county=B))
+    model = build_site_model(problem)
+    parts = split_blocks(model)
+    assert len(parts) == 2
+    gate = sorted(r.name for p in parts for r in p.lp.constraints() if r.name.startswith("c10"))
+    assert len(gate) == 2 and all(name.startswith("c10_gate_2025_b") for name in gate)
+    r = solve_model(model, "highs", stages=("L2",))
+    whole = solve_model(build_site_model(problem), "highs", stages=("L2",), blocks=False)
+    assert r.status == OPTIMAL and r.objective == whole.objective
+    assert r.designated.equals(whole.designated)
+    assert r.designated.loc["AN", 2025] == r.designated.loc["BN", 2025] == 0
+    assert r.designated.loc["AN", 2026] == r.designated.loc["BN", 2026] == 1
