@@ -15,6 +15,7 @@ from model_cases import (
     INFEASIBLE,
     OPTIMAL,
     Target,
+    Weights,
     app,
     county_quotas,
     exits,
@@ -125,3 +126,21 @@ def test_the_city_wide_gate_is_split_per_block_and_still_holds():
     assert r.designated.equals(whole.designated)
     assert r.designated.loc["AN", 2025] == r.designated.loc["BN", 2025] == 0
     assert r.designated.loc["AN", 2026] == r.designated.loc["BN", 2026] == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blocks_whose_objective_has_no_term(backend, tmp_path):
+    """Every weight 0 (found by tests/test_heze_properties.py): two counties, one applicant
+    each, targets 0. Every plan that admits nobody costs 0, so (L1) is 0 in both blocks (CBC
+    used to report no objective value at all); (L2) charges each designation-year its rank,
+    so nobody is admitted: tau* = 0."""
+    problem = make_problem(
+        [app("N1", 0), app("N2", 0, county=B)],
+        targets=tuple(Target(c, "pharmacy", y, 0) for c in ("甲县", B) for y in (2025, 2026)),
+        weights=Weights(coverage=0, crowding=0, exit_score=0, admit_review=0, churn=0,
+                        spread=0))
+    assert len(split_blocks(build_site_model(problem))) == 2
+    r = solve_verified(problem, backend, tmp_path)
+    assert r.status == OPTIMAL and r.objective == 0
+    assert [s["objective"] for s in r.stages] == [0, 0]
+    assert r.designated.to_numpy().sum() == 0

@@ -173,6 +173,8 @@ def run_cbc(model: SiteModel, time_limit: float | None, options: dict):
     sol_status = model.lp.sol_status
     values = {v.name: v.varValue or 0.0 for v in model.lp.variables()}
     objective = pulp.value(model.lp.objective)
+    if objective is None:  # an objective without terms (every weight 0): PuLP gives None
+        objective = float(model.lp.objective.constant if model.lp.objective else 0.0)
     if status == "Infeasible" or "infeasible" in result.lower():
         return INFEASIBLE, None, None, None, result or status
     if sol_status == pulp.LpSolutionOptimal and "Optimal" in (result or "Optimal"):
