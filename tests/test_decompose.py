@@ -272,8 +272,8 @@ ZHANGYE = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye" / "scena
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_zhangye_decomposed_equals_monolithic(backend):
-    """Four parts (临泽县+甘州区, 山丹县+民乐县, 肃南县, 高台县); the same optimum, −4,333,778
-    (with the allocation rules of issue 7 switched on), and, with the tie-break (L2, on by
+    """Four parts (临泽县+甘州区, 山丹县+民乐县, 肃南县, 高台县); the same optimum, −4,171,822
+    (the defaults of issue 13), and, with the tie-break (L2, on by
     default), the same plan and the same role holders and special-zone overrides. (With ``unique=False`` 271 of
     2,067 facilities differ on HiGHS between equally good plans.)"""
     sc = load_scenario(ZHANGYE)
@@ -282,7 +282,7 @@ def test_zhangye_decomposed_equals_monolithic(backend):
     assert [c for c, _ in dec.parts] == [("临泽县", "甘州区"), ("山丹县", "民乐县"), ("肃南县",),
                                          ("高台县",)]
     assert mono.status == dec.result.status == OPTIMAL
-    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-4_333_778)
+    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-4_171_822)
     assert dec.result.bound == pytest.approx(mono.objective)
     assert check_plan(written_plan(sc.facilities, dec.result.designated, dec.result.choices), sc) == []
     pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
@@ -292,12 +292,12 @@ def test_zhangye_decomposed_equals_monolithic(backend):
 @pytest.mark.slow
 def test_heze_decomposed_equals_monolithic():
     """Heze's rules across parts: the 800 m rule and moves couple counties (4 parts), the fund
-    gate splits. The same optimum, −21,700,703, the same plan, and it passes every check."""
+    gate splits. The same optimum, −21,043,311 (the defaults of issue 13), the same plan, and it passes every check."""
     sc = load_scenario(ZHANGYE.parents[1] / "heze" / "scenario.yaml")
     mono = solve(sc.problem, "highs")
     dec = solve_parts(sc.problem, "highs", workers=2)
     assert len(dec.parts) == 4
     assert mono.status == dec.result.status == OPTIMAL
-    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-21_700_703)
+    assert dec.result.objective == pytest.approx(mono.objective) == pytest.approx(-21_043_311)
     assert check_plan(written_plan(sc.facilities, dec.result.designated, dec.result.choices), sc) == []
     pd.testing.assert_frame_equal(dec.result.designated, mono.designated)
