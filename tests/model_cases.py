@@ -16,6 +16,7 @@ Default weights (:class:`dingdian.models.data.Weights`) used in the hand computa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -42,13 +43,14 @@ __all__ = [
     "BACKENDS", "Cover", "Crowd", "Facility", "Options", "Quota", "SiteProblem", "Target",
     "Weights", "A", "PH", "CL", "Y2", "Y3", "fac", "app", "county_quotas", "make_problem",
     "plan_frame", "solve_verified", "exits", "admissions", "designated", "explain",
-    "assert_infeasible", "OPTIMAL", "INFEASIBLE",
+    "assert_infeasible", "OPTIMAL", "INFEASIBLE", "two_counties", "B2",
 ]
 
 #: the yearly-limit tables as the Zhangye plan numbers them (scenario.yaml ``table_names:``)
 ZHANGYE_TABLES = (("county_clinic", "表6"), ("county_pharmacy", "表7"), ("street_clinic", "表8"),
                   ("street_pharmacy", "表9"))
 A = "甲县"  # the default county
+B2 = "乙县"  # the second county of two_counties
 PH = "pharmacy"
 CL = "clinic"
 Y2 = (2025, 2026)
@@ -94,6 +96,33 @@ def make_problem(facilities, *, targets=(), quotas=(), cover=(), crowd=(), years
     )
 
 
+def two_counties(exit_limit_b: int = 1):
+    """Two counties that share nothing, each with the tie of test_model_tiebreak.py (used by
+    tests/test_blocks.py and tests/test_forked.py).
+
+    甲县: A1, A2 scored 70, A3 90; 乙县: B1, B2 scored 70, B3 90; in each county one
+    pharmacy must go by 2026 (target 2), at most one exit a year, no applicant.
+
+    Optimum (8), county by county as in test_model_tiebreak.py: an exit of a 70 costs 75, the
+    busiest year 1 costs 3, so 78 a county, 156 in all; four plans tie in each county.
+    Tie-break (L2), ranks over the whole problem by (score desc, id): A3 1, B3 2, A1 3, A2 4,
+    B1 5, B2 6; mu 2 for 2025, 1 for 2026, so a facility designated in both years adds 3·rank
+    and one that exits in 2025 adds nothing. 甲县: A2 out in 2025 gives 3·1 + 3·3 = 12 (A1 out
+    in 2025: 3 + 12 = 15; either in 2026 more); 乙县: B2 out in 2025 gives 3·2 + 3·5 = 21
+    (B1: 6 + 18 = 24). The unique plan: A2 and B2 exit in 2025, tau* = 33.
+
+    The infeasible twin (``exit_limit_b=0``): 乙县 needs one exit and may make none, while
+    甲县 alone has a plan: no plan at all.
+    """
+    facilities = [fac("A1", 70), fac("A2", 70), fac("A3", 90),
+                  fac("B1", 70, county=B2), fac("B2", 70, county=B2), fac("B3", 90, county=B2)]
+    problem = make_problem(
+        facilities, targets={2026: 2},
+        quotas=county_quotas({2025: (0, 1), 2026: (0, 1)})
+        + county_quotas({2025: (0, exit_limit_b), 2026: (0, exit_limit_b)}, county=B2))
+    return dataclasses.replace(problem, targets=problem.targets + (Target(B2, "pharmacy", 2026, 2),))
+
+
 def plan_frame(result: SolveResult, problem: SiteProblem) -> pd.DataFrame:
     """plan.csv's columns: facility_id, kind, county, street, protected, status, '2024', …"""
     d = result.designated
@@ -115,9 +144,11 @@ def plan_frame(result: SolveResult, problem: SiteProblem) -> pd.DataFrame:
     return plan
 
 
-def solve_verified(problem: SiteProblem, backend: str, tmp_path: Path) -> SolveResult:
-    """Solve; if there is a plan, write it to CSV, read it back and assert zero residuals."""
-    result = solve(problem, backend)
+def solve_verified(problem: SiteProblem, backend: str, tmp_path: Path,
+                   **kwargs) -> SolveResult:
+    """Solve (``kwargs`` to :func:`dingdian.run.backends.solve`); if there is a plan, write it
+    to CSV, read it back and assert zero residuals."""
+    result = solve(problem, backend, **kwargs)
     if result.has_plan:
         path = Path(tmp_path) / f"plan_{backend}.csv"
         plan_frame(result, problem).to_csv(path, index=False, encoding="utf-8")

@@ -19,9 +19,9 @@ from model_cases import (
     app,
     county_quotas,
     exits,
-    fac,
     make_problem,
     solve_verified,
+    two_counties,
 )
 
 from dingdian.models.data import GateYear
@@ -29,35 +29,11 @@ from dingdian.models.site import build_site_model
 from dingdian.run.backends import solve, solve_model
 from dingdian.run.blocks import blocks_of, split_blocks
 
-B = "乙县"
-
-
-def _two_counties(exit_limit_b: int = 1):
-    """甲县: A1, A2 scored 70, A3 90; 乙县: B1, B2 scored 70, B3 90; in each county one
-    pharmacy must go by 2026 (target 2), at most one exit a year, no applicant.
-
-    Optimum (8), county by county as in test_model_tiebreak.py: an exit of a 70 costs 75, the
-    busiest year 1 costs 3, so 78 a county, 156 in all; four plans tie in each county.
-    Tie-break (L2), ranks over the whole problem by (score desc, id): A3 1, B3 2, A1 3, A2 4,
-    B1 5, B2 6; mu 2 for 2025, 1 for 2026, so a facility designated in both years adds 3·rank
-    and one that exits in 2025 adds nothing. 甲县: A2 out in 2025 gives 3·1 + 3·3 = 12 (A1 out
-    in 2025: 3 + 12 = 15; either in 2026 more); 乙县: B2 out in 2025 gives 3·2 + 3·5 = 21
-    (B1: 6 + 18 = 24). The unique plan: A2 and B2 exit in 2025, tau* = 33.
-
-    The infeasible twin (``exit_limit_b=0``): 乙县 needs one exit and may make none, while
-    甲县 alone has a plan: no plan at all.
-    """
-    facilities = [fac("A1", 70), fac("A2", 70), fac("A3", 90),
-                  fac("B1", 70, county=B), fac("B2", 70, county=B), fac("B3", 90, county=B)]
-    problem = make_problem(
-        facilities, targets={2026: 2},
-        quotas=county_quotas({2025: (0, 1), 2026: (0, 1)})
-        + county_quotas({2025: (0, exit_limit_b), 2026: (0, exit_limit_b)}, county=B))
-    return dataclasses.replace(problem, targets=problem.targets + (Target(B, "pharmacy", 2026, 2),))
+B = "乙县"  # the second county of two_counties
 
 
 def test_blocks_partition_rows_variables_and_objective():
-    model = build_site_model(_two_counties())
+    model = build_site_model(two_counties())
     block = blocks_of(model.lp)
     assert sorted(set(block.values())) == [0, 1]
     parts = split_blocks(model)
@@ -75,7 +51,7 @@ def test_blocks_partition_rows_variables_and_objective():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_blocks_give_the_whole_models_plan(backend, tmp_path):
-    problem = _two_counties()
+    problem = two_counties()
     r = solve_verified(problem, backend, tmp_path)
     assert r.status == OPTIMAL and r.objective == 156 and r.bound == pytest.approx(156)
     assert exits(r) == {"A2": 2025, "B2": 2025}
@@ -90,12 +66,12 @@ def test_blocks_give_the_whole_models_plan(backend, tmp_path):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_one_block_without_a_plan_leaves_no_plan(backend):
-    r = solve(_two_counties(exit_limit_b=0), backend)
+    r = solve(two_counties(exit_limit_b=0), backend)
     assert r.status == INFEASIBLE and r.designated is None
 
 
 def test_a_row_without_variables_joins_the_first_block():
-    model = build_site_model(_two_counties())
+    model = build_site_model(two_counties())
     model.lp.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(), pulp.LpConstraintGE,
                                              rhs=1), "c_impossible")
     parts = split_blocks(model)
@@ -109,7 +85,7 @@ def test_the_city_wide_gate_is_split_per_block_and_still_holds():
     Hand-worked: each county admits its applicant (review 95: 8d gives 5 − 95 = −90, and
     with the exit of its 70 (75) and the busiest year (3) the swap earns 12 a county) in 2026,
     the first open year, with the exit in 2025 or 2026 — the count at 2026 must be 2 either way."""
-    problem = _two_counties()
+    problem = two_counties()
     problem = dataclasses.replace(
         problem, facilities=problem.facilities + (app("AN", 95), app("BN", 95, county=B)),
         gate=(GateYear(2025),),

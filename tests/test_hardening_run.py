@@ -44,10 +44,11 @@ def _sigint_as_default() -> None:
 
 
 def _start(tmp_path: Path, backend: str, env: dict | None = None) -> subprocess.Popen:
-    """``dingdian solve`` on Zhangye in its own process group, once the solver runs."""
+    """``dingdian solve`` on Zhangye in its own process group, once the solver runs; with one
+    worker, so that the solver runs in that process (forked workers: tests/test_forked.py)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "solver", "solve", str(ZHANGYE), "--out", str(tmp_path / "out"),
-         "--solver", backend], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         "--solver", backend, "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, start_new_session=True,
         preexec_fn=_sigint_as_default)
     for line in proc.stdout:

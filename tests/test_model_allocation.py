@@ -252,14 +252,14 @@ def _sequencing_cap():
 def test_sequencing_cap_row():
     # (15c) one row per over-configured county-year whose applicants outnumber its admissions
     # (f3 = A1, f4 = A2); the elastic form leaves it out, since there (3) may overflow.
-    rows = {n: str(c).replace("-0.0", "0")
-            for n, c in build_site_model(_sequencing_cap()).lp.constraints.items()
-            if n.startswith("c15_admit_cap")}
+    rows = {c.name: str(c).replace("-0.0", "0")
+            for c in build_site_model(_sequencing_cap()).lp.constraints()
+            if c.name.startswith("c15_admit_cap")}
     assert rows == {
         "c15_admit_cap_a0_pharmacy_2025": "a_f3_2025 + a_f4_2025 - q_a0_pharmacy_2025 <= 0",
         "c15_admit_cap_a0_pharmacy_2026": "a_f3_2026 + a_f4_2026 - q_a0_pharmacy_2026 <= 0"}
     elastic = build_site_model(_sequencing_cap(), elastic=True)
-    assert not [c for c in elastic.lp.constraints if c.startswith("c15_admit_cap")]
+    assert not [c for c in elastic.lp.constraints() if c.name.startswith("c15_admit_cap")]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

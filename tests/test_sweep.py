@@ -201,10 +201,11 @@ def test_cli_solve_decompose(small, base_objective, tmp_path):
     assert sum(c["objective"] for c in dec["components"]) == pytest.approx(base_objective)
 
 
-def test_cli_workers_need_decompose(small, tmp_path):
-    r = run("solve", small, "--out", tmp_path / "out", "--workers", "2")
+def test_cli_scheduler_needs_decompose(small, tmp_path):
+    r = run("solve", small, "--out", tmp_path / "out", "--scheduler", "local")
     assert r.exit_code == 2
-    assert r.output.strip() == "error: --workers and --scheduler need --decompose"
+    assert r.output.strip() == "error: --scheduler needs --decompose"
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("args", [["sweep", "--help"], ["solve", "--help"]])

@@ -227,7 +227,9 @@ def _solver_options(pairs: tuple[str, ...]) -> dict[str, object]:
               help="Solve the independent groups of counties as separate sub-problems, in "
                    "parallel; the same optimum (see docs/performance.md, Decomposition).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="With --decompose: parallel worker processes (default: the CPU count).")
+              help="Worker processes: the model's independent blocks solved side by side "
+                   "(default: up to 4; 1 solves them one after the other, in this process), "
+                   "or with --decompose the groups of counties (default: the CPU count).")
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="With --decompose: run the parts on Dask, at a scheduler ADDRESS "
                    "(tcp://host:8786) or on a LocalCluster ('local').")
@@ -259,8 +261,8 @@ def solve(ctx: click.Context, scenario: Path, out_dir: Path, backend: str,
       dingdian solve scenarios/zhangye --out out/zhangye --decompose --workers 2
       dingdian solve scenarios/zhangye --out out/zhangye --solver cbc --solver-option maxSolutions=1
     """
-    if (workers is not None or scheduler is not None) and not decompose:
-        fail(ctx, "--workers and --scheduler need --decompose", EXIT_INPUT)
+    if scheduler is not None and not decompose:
+        fail(ctx, "--scheduler needs --decompose", EXIT_INPUT)
     lock_output(ctx, out_dir)  # a second run on OUT fails now, not after its solve
     out = console()
     try:

@@ -157,7 +157,8 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
     every backend returns the same plan, ``certify`` stage L3. ``fallback`` solves again with
     another backend when ``solver`` is missing or fails. ``decompose`` solves the independent
     county groups in parallel (``workers`` processes, or a Dask ``scheduler`` address or
-    ``"local"``). ``options`` are the solver's own parameters (site model only, not passed to
+    ``"local"``); without it ``workers`` processes solve the model's independent blocks side by
+    side (:mod:`dingdian.run.forked`; default: up to 4 on a model that is not tiny). ``options`` are the solver's own parameters (site model only, not passed to
     the fallback). ``planners=False`` skips the beds and nursing plans; ``explain=False`` leaves
     an infeasible plan's explanation to :meth:`Plan.explain`. ``allow_outside`` as :func:`load`.
     """
@@ -184,7 +185,7 @@ def solve(scenario: Scenario | str | Path, *, solver: str = "highs",
                                          scheduler=scheduler, progress=say, **kwargs)
                 r = decomposed.result
             else:
-                r = backends.solve(sc.problem, backend=name,
+                r = backends.solve(sc.problem, backend=name, workers=workers,
                                    time_limit=backends.time_left(deadline), progress=say, **kwargs)
         except backends.OptionError:
             raise

@@ -94,7 +94,9 @@ def run_one(task: tuple) -> tuple[dict, pd.DataFrame | None]:
 
         result = solve_decomposed(sc.problem, backend, time_limit, workers=1, **kwargs)
     else:
-        result = backends.solve(sc.problem, backend=backend, time_limit=time_limit, **kwargs)
+        # one process a run: the runs are the parallel work (no block workers inside)
+        result = backends.solve(sc.problem, backend=backend, time_limit=time_limit, workers=1,
+                                **kwargs)
     years = frames.plan_years(sc)
     last = years[-1]
     row: dict = {"run": name, "out": "", **{k: _cell(v) for k, v in settings.items()

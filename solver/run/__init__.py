@@ -3,7 +3,9 @@
 Owns the one-formulation, three-solver bridge (:mod:`.backends`: HiGHS, CBC and CP-SAT on the
 same PuLP model, with the lexicographic tie-break stages; each solver's own call in
 :mod:`.solvers`), the process-pool and Dask engines
-(:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`),
+(:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`), a built model's
+independent blocks (:mod:`.blocks`) and their solves side by side in forked workers
+(:mod:`.forked`),
 the elastic-form explanation of an infeasible plan in planners' words (:mod:`.explain`) and
 the run's one scratch folder for solver files (:mod:`.scratch`).
 

@@ -23,8 +23,10 @@ is not the unique one every solver returns.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pulp
@@ -34,6 +36,7 @@ from dingdian.models.data import SiteProblem
 from dingdian.models.site import SiteModel, build_site_model
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
 from dingdian.run.blocks import STATUS_ORDER, merge_stages, names_in, split_blocks
+from dingdian.run.forked import auto_workers, side_by_side
 from dingdian.run.solvers import (
     BackendError,
     OptionError,
@@ -61,6 +64,10 @@ STAGE_OPTIONS: dict[str, dict[str, object]] = {
 
 Progress = Callable[[str], None]
 
+#: what the progress line says as each stage starts
+STAGE_WORDS = {"L2": "tie-break stage L2 (score, then id)",
+               "L3": "certificate stage L3 (farthest equally good plan)"}
+
 
 def solve(
     problem: SiteProblem,
@@ -71,6 +78,7 @@ def solve(
     unique: bool = True,
     certify: bool = False,
     options: Options | None = None,
+    workers: int | None = None,
 ) -> SolveResult:
     """Build the site model for ``problem`` and solve it with ``backend``.
 
@@ -78,7 +86,8 @@ def solve(
     :mod:`dingdian.models.tiebreak`, so that every backend returns the same plan; ``certify`` adds stage
     (L3), which proves that plan is the only one as good (``SolveResult.unique``). The elastic
     form (which explains infeasibility) is solved in one stage. ``options`` are the solver's
-    own parameters, applied to every stage (module docstring).
+    own parameters, applied to every stage (module docstring). ``workers``: processes for the
+    model's independent blocks (:func:`solve_model`).
     """
     if backend not in BACKENDS:
         raise BackendError(f"unknown solver '{backend}': choose one of {', '.join(BACKENDS)}")
@@ -94,7 +103,7 @@ def solve(
         time_limit = max(MIN_SECONDS, time_limit - build_seconds)
     return solve_model(model, backend, time_limit, build_seconds,
                        stages=("L2", "L3") if certify else ("L2",) if unique and not elastic
-                       else (), progress=say, options=options)
+                       else (), progress=say, options=options, workers=workers)
 
 
 def solve_model(
@@ -106,6 +115,7 @@ def solve_model(
     progress: Progress | None = None,
     options: Options | None = None,
     blocks: bool = True,
+    workers: int | None = None,
 ) -> SolveResult:
     """Solve an already built model with one backend and read the plan back.
 
@@ -115,14 +125,18 @@ def solve_model(
     parameters (module docstring). The model is solved block by block
     (:mod:`dingdian.run.blocks`): each block's optimum (L1), largest first, then each block's
     stages; the result adds the blocks up. ``blocks=False`` solves it whole (the same plan
-    wherever (L2) leaves one; kept for comparison and benchmarks).
+    wherever (L2) leaves one; kept for comparison and benchmarks). ``workers`` processes solve
+    the blocks side by side (:mod:`dingdian.run.forked`; default: up to
+    :data:`~dingdian.run.forked.MAX_WORKERS` on a model of at least
+    :data:`~dingdian.run.forked.MIN_ROWS` rows; 1: one after the other, in this process).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else time.monotonic() + time_limit
     parts = split_blocks(model) if blocks else [model]
+    workers = auto_workers(len(parts), model.lp.numConstraints(), workers)
     status, bound, values, message, record, unique = _solve_blocks(
         parts, backend, time_limit, deadline, stages, progress, options,
-        model.lp.objective.constant)
+        model.lp.objective.constant, workers)
     objective = None
     solve_seconds = time.perf_counter() - t0
     designated = terms = choices = None
@@ -156,43 +170,59 @@ def solve_model(
 
 def _solve_blocks(blocks: list[SiteModel], backend: str, time_limit: float | None,
                   deadline: float | None, stages: tuple[str, ...], progress: Progress | None,
-                  options: Options | None, constant: float):
+                  options: Options | None, constant: float, workers: int = 1):
     """Every block's (L1), then every block's stages, added up (:mod:`dingdian.run.blocks`):
-    ``(status, bound, values, message, stage records, unique)``. Under a time limit each
-    block's (L1) gets a share of the time left by its rows (at least that share of
-    :data:`MIN_SECONDS`; a block done early leaves its time to the rest; a block that found no
-    plan in its share tries once more with all the time left, at least :data:`MIN_SECONDS`), so
-    that every block has a plan before any is refined."""
+    ``(status, bound, values, message, stage records, unique)``. With ``workers`` > 1 the
+    blocks of each phase run side by side (:mod:`dingdian.run.forked`; HiGHS on one thread
+    each), else one after the other, stopping at the first block without a plan. Under a time
+    limit each block's (L1) gets a share of the time left by its rows, times the workers (at
+    least that share of :data:`MIN_SECONDS`; a block done early leaves its time to the rest; a
+    block that found no plan in its share tries once more with all the time left, at least
+    :data:`MIN_SECONDS`), so that every block has a plan before any is refined."""
     n = len(blocks)
-    found, records = [], []
     sizes = [len(b.lp.constraints()) + 1 for b in blocks]
-    rows_left = sum(sizes)
-    for block, size in zip(blocks, sizes, strict=True):
-        limit = time_limit
-        if n > 1 and deadline is not None:  # a share of the time left, by rows
-            limit = max(time_left(deadline) * size / rows_left,
-                        MIN_SECONDS * size / sum(sizes))
-        rows_left -= size
-        t = time.perf_counter()
-        found.append(run_backend(block, backend, limit, options))
-        if found[-1][0] == NO_SOLUTION and n > 1 and deadline is not None:
+    after = [sum(sizes[j:]) for j in range(n)]  # the rows of block j and of those after it
+    in_worker = options  # the options of a call in a worker: HiGHS on one core each
+    if workers > 1 and backend == "highs":  # (not in this process: its HiGHS keeps its threads)
+        in_worker = {"threads": 1, **(options or {})}
+
+    def optimum(j: int):
+        def call():
+            limit = time_limit
+            if n > 1 and deadline is not None:  # a share of the time left, by rows
+                limit = max(time_left(deadline) * min(1.0, workers * sizes[j] / after[j]),
+                            MIN_SECONDS * sizes[j] / after[0])
+            t = time.perf_counter()
+            return (run_backend(blocks[j], backend, limit, in_worker),
+                    time.perf_counter() - t, limit)
+        return call
+
+    found, records = [], []
+    for j, (run, seconds, limit) in enumerate(_each([optimum(j) for j in range(n)], workers)):
+        found.append(run)
+        if run[0] == NO_SOLUTION and n > 1 and deadline is not None:
             # its share was too short to find a plan: once more, with all the time left
+            t = time.perf_counter()
             limit = max(time_left(deadline), MIN_SECONDS)
-            found[-1] = run_backend(block, backend, limit, options)
+            found[-1] = run_backend(blocks[j], backend, limit, options)
+            seconds += time.perf_counter() - t
         st, z, b = found[-1][:3]
-        records.append([_stage("L1", st, z, b, time.perf_counter() - t, limit)])
+        records.append([_stage("L1", st, z, b, seconds, limit)])
         if st not in (OPTIMAL, FEASIBLE):
             break  # no plan in one block: no plan at all
     uniques = [None] * len(found)
     if stages and len(found) == n and all(f[0] == OPTIMAL for f in found):
         owns = [names_in(block) for block in blocks] if n > 1 else [None]
         taus = _tie_breaks(blocks[0], owns) if n > 1 else [None]
-        for j, block in enumerate(blocks):
-            st, z, b, vals, msg = found[j]
-            vals, records[j], uniques[j] = _lexicographic(
-                block, backend, z, vals, stages, deadline, progress if j == 0 else None,
-                records[j], options, within=owns[j], tau=taus[j])
-            found[j] = (st, z, b, vals, msg)
+        if workers > 1 and progress:
+            progress(STAGE_WORDS["L2"])
+        calls = [functools.partial(
+            _lexicographic, block, backend, found[j][1], found[j][3], stages, deadline,
+            progress if j == 0 and workers <= 1 else None, records[j], in_worker,
+            within=owns[j], tau=taus[j]) for j, block in enumerate(blocks)]
+        for j, (vals, record, unique) in enumerate(_each(calls, workers)):
+            found[j] = (*found[j][:3], vals, found[j][4])
+            records[j], uniques[j] = record, unique
     status = min((f[0] for f in found), key=STATUS_ORDER.index)
     bounds = [f[2] for f in found]
     bound = None if None in bounds or len(found) < n else sum(bounds)
@@ -208,6 +238,18 @@ def _solve_blocks(blocks: list[SiteModel], backend: str, time_limit: float | Non
         bound = None if bound is None else bound + constant
     unique = None if None in uniques else all(uniques)
     return status, bound, values, message, record, unique
+
+
+def _each(calls: list, workers: int):
+    """The results of ``calls``: one after the other, lazily (a caller that stops early makes
+    no more calls), or, with ``workers`` > 1, side by side (:mod:`dingdian.run.forked`)."""
+    if workers <= 1:
+        return (call() for call in calls)
+    try:
+        return side_by_side(calls, workers)
+    except BrokenProcessPool as exc:
+        raise BackendError(f"a worker process solving the model's blocks stopped ({exc}); "
+                           "--workers 1 solves them in this process") from None
 
 
 def _tie_breaks(model: SiteModel, owns: list[set[str]]) -> list[pulp.LpAffineExpression]:
@@ -272,7 +314,7 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
     if tau is None:
         tau = tiebreak.tie_break_expression(staged)
     staged.lp.setObjective(tau)
-    say("tie-break stage L2 (score, then id)")
+    say(STAGE_WORDS["L2"])
     limit = time_left(deadline)
     st, z, bound, vals, _ = run_backend(staged, backend, limit, stage_options)
     if vals is not None:
@@ -291,7 +333,7 @@ def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
                 if isinstance(var, int) or within is None or var.name in within}
         delta, ones = tiebreak.distance_expression(staged, plan)
         staged.lp.setObjective(-delta)  # maximise delta = ones + expression
-        say("certificate stage L3 (farthest equally good plan)")
+        say(STAGE_WORDS["L3"])
         limit = time_left(deadline)
         st3, _z3, b3, vals3, _ = run_backend(staged, backend, limit, stage_options)
         distance = None if vals3 is None else round(ones + value(delta, vals3))

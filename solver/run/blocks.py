@@ -42,9 +42,10 @@ A row :math:`\sum_f c_f v_f \le 0` with every :math:`c_f > 0` and :math:`v_f \ge
 gate (10), city-wide; the pause (17)) says :math:`v_f = 0` for each term: it links nothing and
 is split into one such row per block, as :mod:`dingdian.run.decompose` splits the gate. A row
 without variables (a limit nobody can use that cannot hold, kept so that the model is
-infeasible) joins the first block. Solving blocks one after the other: every block's (L1)
-first, largest first, then each block's stages, so that a time limit leaves a plan before it
-leaves a tie-break (:func:`dingdian.run.backends.solve_model`).
+infeasible) joins the first block. Solving blocks: every block's (L1) first, largest first,
+then each block's stages, so that a time limit leaves a plan before it leaves a tie-break
+(:func:`dingdian.run.backends.solve_model`); one after the other, or the blocks of each phase
+side by side in forked workers (:mod:`dingdian.run.forked`), the same calls either way.
 """
 
 from __future__ import annotations

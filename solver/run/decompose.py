@@ -207,7 +207,8 @@ class Decomposed:
 def _solve_part(task: tuple) -> SolveResult:
     """One part, in a worker: ``(problem, backend, time_limit, kwargs)``."""
     problem, backend, time_limit, kwargs = task
-    return backends.solve(problem, backend=backend, time_limit=time_limit, **kwargs)
+    # one process a part: the parts are the parallel work (no block workers inside)
+    return backends.solve(problem, backend=backend, time_limit=time_limit, workers=1, **kwargs)
 
 
 def merge(problem: SiteProblem, results: list[SolveResult]) -> SolveResult:
