@@ -8,11 +8,15 @@
    HiGHS;
 3. a sweep of 20 Zhangye variants (``dingdian sweep --workers 2``): wall seconds.
 
+``--block-workers N`` passes ``--workers N`` to items 1 and 2 (the model's blocks side by side,
+:mod:`dingdian.run.forked`; 1: one after the other); without it they use the default.
+
 Each measurement runs in a fresh process. The machine (CPU, cores, load average before and
 after) is recorded with the figures:
 
     python benchmarks/bench_wait.py --repeat 5 --out benchmarks/results/wait.json
     python benchmarks/bench_wait.py --only backends --backends highs,cpsat
+    python benchmarks/bench_wait.py --only end_to_end --block-workers 1
 
 Not part of the test suite: timings belong here, not in unit tests.
 """
@@ -64,7 +68,8 @@ from dingdian.scenario.loader import load_scenario
 from dingdian.run.backends import solve
 scenario = load_scenario(sys.argv[1], allow_outside=True)
 t0 = time.perf_counter()
-r = solve(scenario.problem, sys.argv[2], time_limit=float(sys.argv[3]))
+r = solve(scenario.problem, sys.argv[2], time_limit=float(sys.argv[3]),
+          workers=None if sys.argv[4] == "default" else int(sys.argv[4]))
 print(json.dumps({"wall_s": time.perf_counter() - t0, "build_s": r.build_seconds,
                   "solve_s": r.solve_seconds, "status": r.status, "objective": r.objective,
                   "stages": {s["stage"]: s["seconds"] for s in r.stages}}))
@@ -91,14 +96,15 @@ def _timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
     return wall, usage.ru_maxrss / 1024, done
 
 
-def end_to_end(repeat: int) -> dict:
+def end_to_end(repeat: int, block_workers: int | None = None) -> dict:
     """Item 1: ``dingdian solve scenarios/zhangye`` in a fresh process, ``repeat`` times."""
     runs = []
+    extra = [] if block_workers is None else ["--workers", str(block_workers)]
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out"
             wall, peak, _ = _timed([sys.executable, "-m", "dingdian", "solve",
-                                    str(SCENARIOS / "zhangye"), "--out", str(out)])
+                                    str(SCENARIOS / "zhangye"), "--out", str(out), *extra])
             s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         solver = s["solve_seconds"] + sum((s.get(k) or {}).get("solve_seconds", 0.0)
                                           for k in ("beds", "nursing"))
@@ -106,12 +112,12 @@ def end_to_end(repeat: int) -> dict:
                      round(solver, 2), "site_build_s": s["build_seconds"],
                      "stages": {st["stage"]: st["seconds"] for st in s["stages"]}})
     med = statistics.median(r["wall_s"] for r in runs)
-    return {"runs": runs, "median_wall_s": med,
+    return {"runs": runs, "block_workers": block_workers, "median_wall_s": med,
             "max_peak_mib": max(r["peak_mib"] for r in runs),
             "solver_share": round(statistics.median(r["solver_s"] / r["wall_s"] for r in runs), 2)}
 
 
-def backends(names: list[str], time_limit: float) -> dict:
+def backends(names: list[str], time_limit: float, block_workers: int | None = None) -> dict:
     """Item 2: the site model, optimum and tie-break, per scenario and backend."""
     from generate import city_scenario  # noqa: PLC0415 - benchmarks/ on sys.path
 
@@ -123,7 +129,7 @@ def backends(names: list[str], time_limit: float) -> dict:
         rows = {}
         for backend in names:
             _, peak, done = _timed([sys.executable, "-c", _SITE_CHILD, str(path), backend,
-                                    str(time_limit)])
+                                    str(time_limit), str(block_workers or "default")])
             rows[backend] = {**json.loads(done.stdout.strip().splitlines()[-1]),
                              "peak_mib": round(peak)}
         base = rows.get("highs", next(iter(rows.values())))["solve_s"]
@@ -152,17 +158,20 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--backends", default="highs,cbc,cpsat")
     ap.add_argument("--time-limit", type=float, default=600)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="the sweep's workers")
+    ap.add_argument("--block-workers", type=int, default=None,
+                    help="dingdian solve --workers for items 1 and 2 (default: its default)")
     ap.add_argument("--only", choices=["end_to_end", "backends", "sweep"], action="append")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     parts = args.only or ["end_to_end", "backends", "sweep"]
     result: dict = {"machine": _machine()}
     if "end_to_end" in parts:
-        result["end_to_end"] = end_to_end(args.repeat)
+        result["end_to_end"] = end_to_end(args.repeat, args.block_workers)
         print(json.dumps(result["end_to_end"], ensure_ascii=False), flush=True)
     if "backends" in parts:
-        result["backends"] = backends(args.backends.split(","), args.time_limit)
+        result["backends"] = backends(args.backends.split(","), args.time_limit,
+                                      args.block_workers)
         print(json.dumps(result["backends"], ensure_ascii=False), flush=True)
     if "sweep" in parts:
         result["sweep"] = sweep(args.workers)
