@@ -191,6 +191,7 @@ def define_sequencing(model: SiteModel, names: Namer) -> None:
             continue
         tag = f"{names.ar(plan.county)}_{plan.kind}_{t}"
         q = model.lp.add_variable(f"q_{tag}", cat=pulp.LpBinary)
+        model.switches[plan.county, plan.kind, t] = q
         exits = pulp.lpSum(model.e[f.id, t] for f in members)
         model.lp += (exits - plan.exits * q >= 0, f"c15_exits_done_{tag}")
         for f in held_ids:

@@ -37,6 +37,8 @@ class SiteModel:
     # allocation rules (dingdian.models.allocation): (facility, year) -> v, (role, facility, year) -> r
     overrides: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
     roles: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    # (15) exits before admissions: (county, kind, year) -> q, 1 when the year may admit
+    switches: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
 
 
 def _safe(text: str) -> str:

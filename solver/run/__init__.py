@@ -1,8 +1,8 @@
 """Running the models: backends, parallel engines, decomposition, infeasibility explained.
 
 Owns the one-formulation, three-solver bridge (:mod:`.backends`: HiGHS, CBC and CP-SAT on the
-same PuLP model, with the lexicographic tie-break stages; each solver's own call in
-:mod:`.solvers`), the process-pool and Dask engines
+same PuLP model; the lexicographic tie-break stages and one solver's run in :mod:`.stages`;
+each solver's own call in :mod:`.solvers`), the process-pool and Dask engines
 (:mod:`.engine`), the split of a problem into independent county groups (:mod:`.decompose`), a built model's
 independent blocks (:mod:`.blocks`) and their solves side by side in forked workers
 (:mod:`.forked`),

@@ -3,8 +3,9 @@
 The model is built once by :func:`dingdian.models.site.build_site_model`. The backends differ only in
 how that same :class:`pulp.LpProblem` reaches a solver (``highs``, ``cbc``, ``cpsat``):
 :mod:`dingdian.run.solvers` owns that. This module is the face the rest of the code uses:
-:func:`solve`, :func:`solve_model`, :func:`run_backend`, :func:`check_options` and the tie-break
-stages (L2) and (L3) of :mod:`dingdian.models.tiebreak`.
+:func:`solve`, :func:`solve_model`, :func:`run_backend`, :func:`check_options`; the tie-break
+stages (L2) and (L3) of :mod:`dingdian.models.tiebreak` and one solver's run are in
+:mod:`dingdian.run.stages` (their names are re-exported here).
 
 ``options`` pass a solver's own parameters through unchanged (``dingdian solve --solver-option
 KEY=VALUE``): HiGHS options by name (``mip_max_nodes``), CBC command-line options
@@ -25,11 +26,9 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
-import pulp
 
 from dingdian.models.allocation import chosen
 from dingdian.models.data import SiteProblem
@@ -37,36 +36,24 @@ from dingdian.models.site import SiteModel, build_site_model
 from dingdian.result import FEASIBLE, NO_SOLUTION, OPTIMAL, SolveResult
 from dingdian.run.blocks import STATUS_ORDER, merge_stages, names_in, split_blocks
 from dingdian.run.forked import auto_workers, side_by_side
-from dingdian.run.solvers import (
-    BackendError,
-    OptionError,
-    Options,
-    quiet_stdout,
-    run_cbc,
-    run_cpsat,
-    run_highs,
-    sat_text,
+from dingdian.run.solvers import BackendError, OptionError, Options, quiet_stdout, sat_text
+from dingdian.run.stages import (  # noqa: F401 - re-exported: the names callers use
+    BACKENDS,
+    STAGE_OPTIONS,
+    STAGE_WORDS,
+    STARTS,
+    Progress,
+    lexicographic,
+    run_backend,
+    stage_record,
+    tie_breaks,
+    time_left,
+    value,
 )
-
-BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat")
 
 #: seconds a solve that must return a plan (stage L1, a planner) gets at least, even when the
 #: run's time limit is (nearly) used up
 MIN_SECONDS = 1.0
-
-#: solver parameters for the stages (L2) and (L3), before the user's own (which win). HiGHS's
-#: RENS and RINS sub-MIPs find nothing under the held objective (L1) and take half the time:
-#: measured on Zhangye's two largest blocks, (L2) in 2.4 and 3.9 CPU s without them against
-#: 5.0 and 4.5 with them (benchmarks/README.md).
-STAGE_OPTIONS: dict[str, dict[str, object]] = {
-    "highs": {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False},
-}
-
-Progress = Callable[[str], None]
-
-#: what the progress line says as each stage starts
-STAGE_WORDS = {"L2": "tie-break stage L2 (score, then id)",
-               "L3": "certificate stage L3 (farthest equally good plan)"}
 
 
 def solve(
@@ -207,17 +194,17 @@ def _solve_blocks(blocks: list[SiteModel], backend: str, time_limit: float | Non
             found[-1] = run_backend(blocks[j], backend, limit, options)
             seconds += time.perf_counter() - t
         st, z, b = found[-1][:3]
-        records.append([_stage("L1", st, z, b, seconds, limit)])
+        records.append([stage_record("L1", st, z, b, seconds, limit)])
         if st not in (OPTIMAL, FEASIBLE):
             break  # no plan in one block: no plan at all
     uniques = [None] * len(found)
     if stages and len(found) == n and all(f[0] == OPTIMAL for f in found):
         owns = [names_in(block) for block in blocks] if n > 1 else [None]
-        taus = _tie_breaks(blocks[0], owns) if n > 1 else [None]
+        taus = tie_breaks(blocks[0], owns) if n > 1 else [None]
         if workers > 1 and progress:
             progress(STAGE_WORDS["L2"])
         calls = [functools.partial(
-            _lexicographic, block, backend, found[j][1], found[j][3], stages, deadline,
+            lexicographic, block, backend, found[j][1], found[j][3], stages, deadline,
             progress if j == 0 and workers <= 1 else None, records[j], in_worker,
             within=owns[j], tau=taus[j]) for j, block in enumerate(blocks)]
         for j, (vals, record, unique) in enumerate(_each(calls, workers)):
@@ -252,109 +239,6 @@ def _each(calls: list, workers: int):
                            "--workers 1 solves them in this process") from None
 
 
-def _tie_breaks(model: SiteModel, owns: list[set[str]]) -> list[pulp.LpAffineExpression]:
-    """(L2)'s expression of the whole model (``model`` is any of its blocks: they share the
-    problem and the variables), split by the blocks whose variable names are ``owns``."""
-    from dingdian.models import tiebreak
-
-    block = {name: j for j, own in enumerate(owns) for name in own}
-    terms: list[list] = [[] for _ in owns]
-    for var, coef in tiebreak.tie_break_expression(model).items():
-        if var.name in block:  # a variable in no row and no objective term stays at 0 anyway
-            terms[block[var.name]].append((var, coef))
-    return [pulp.LpAffineExpression(t) for t in terms]
-
-
-def _stage(name: str, status: str, objective, bound, seconds: float,
-           time_limit: float | None) -> dict:
-    """A stage's record; ``cut_short``: it ended without a proof (module docstring)."""
-    return {"stage": name, "status": status, "objective": objective, "bound": bound,
-            "seconds": round(seconds, 3),
-            "time_limit": None if time_limit is None else round(time_limit, 3),
-            "cut_short": status in (FEASIBLE, NO_SOLUTION)}
-
-
-def time_left(deadline: float | None) -> float | None:
-    """Seconds until ``deadline`` (a :func:`time.monotonic` time), at least 0; None: no limit."""
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _lexicographic(model: SiteModel, backend: str, optimum: float, values: dict,
-                   stages: tuple[str, ...], deadline: float | None,
-                   progress: Progress | None, record: list[dict], options: Options | None,
-                   within: set[str] | None = None,
-                   tau: pulp.LpAffineExpression | None = None):
-    """Stages (L2) and (L3) of :mod:`dingdian.models.tiebreak` after the optimum of (8).
-
-    ``model`` may be one block of a model (:mod:`dingdian.run.blocks`): ``within`` then names
-    its variables, ``tau`` is (L2)'s expression restricted to them, and (L3)'s terms are the
-    block's.
-
-    Returns the plan's values (stage L2's, or stage L1's when L2 found nothing), the stage
-    records and whether (L3) proved the plan unique (``None`` when not asked or not proven).
-    Each stage gets the time left before ``deadline``; with none left it is recorded, not
-    run (``no_solution``, cut short).
-    The stages run on a shallow copy of the PuLP problem (same variables, own rows and
-    objective), so ``model`` keeps its objective (8) and no stage row. (Passing the previous
-    stage's plan to CP-SAT as a hint was measured slower: 400 s without a proof against 156 s.)
-    """
-    import dataclasses
-
-    from dingdian.models import tiebreak
-
-    say = progress or (lambda _msg: None)
-    stage_options = {**STAGE_OPTIONS.get(backend, {}), **(options or {})}
-    if time_left(deadline) == 0:
-        record.append(_stage("L2", NO_SOLUTION, None, None, 0.0, 0.0))
-        return values, record, None
-    staged = dataclasses.replace(model, lp=model.lp.copy())
-    unique = None
-    t0 = time.perf_counter()
-    tiebreak.hold_objective(staged, model.lp.objective, optimum)
-    if tau is None:
-        tau = tiebreak.tie_break_expression(staged)
-    staged.lp.setObjective(tau)
-    say(STAGE_WORDS["L2"])
-    limit = time_left(deadline)
-    st, z, bound, vals, _ = run_backend(staged, backend, limit, stage_options)
-    if vals is not None:
-        z = value(tau, vals)
-    record.append(_stage("L2", st, z, bound, time.perf_counter() - t0, limit))
-    if vals is None or st not in (OPTIMAL, FEASIBLE):
-        return values, record, unique
-    values = vals
-    if "L3" in stages and st == OPTIMAL and time_left(deadline) == 0:
-        record.append(_stage("L3", NO_SOLUTION, None, None, 0.0, 0.0))
-    elif "L3" in stages and st == OPTIMAL:
-        t1 = time.perf_counter()
-        tiebreak.hold_tie_break(staged, tau, z)
-        plan = {key: (var if isinstance(var, int) else int(round(values[var.name])))
-                for key, var in model.x.items()
-                if isinstance(var, int) or within is None or var.name in within}
-        delta, ones = tiebreak.distance_expression(staged, plan)
-        staged.lp.setObjective(-delta)  # maximise delta = ones + expression
-        say(STAGE_WORDS["L3"])
-        limit = time_left(deadline)
-        st3, _z3, b3, vals3, _ = run_backend(staged, backend, limit, stage_options)
-        distance = None if vals3 is None else round(ones + value(delta, vals3))
-        most = None if b3 is None else ones - b3  # the bound on delta
-        record.append(_stage("L3", st3, distance, most, time.perf_counter() - t1, limit))
-        if st3 == OPTIMAL:
-            unique = distance == 0
-        elif most is not None and most < 0.5:
-            unique = True
-    return values, record, unique
-
-
-def run_backend(model: SiteModel, backend: str, time_limit: float | None = None,
-                options: Options | None = None):
-    """Run one solver: ``(status, objective, bound, values by variable name, message)``."""
-    runners = {"highs": run_highs, "cbc": run_cbc, "cpsat": run_cpsat}
-    if backend not in runners:
-        raise BackendError(f"unknown solver '{backend}': choose one of {', '.join(BACKENDS)}")
-    return runners[backend](model, time_limit, dict(options or {}))
-
-
 def check_options(backend: str, options: Options | None) -> None:
     """Refuse, in one line, a HiGHS or CP-SAT option name (or value) the solver does not take.
 
@@ -383,14 +267,6 @@ def check_options(backend: str, options: Options | None) -> None:
             except text_format.ParseError:
                 raise OptionError(f"CP-SAT does not take the parameter {key}={value!r}: see "
                                    "ortools/sat/sat_parameters.proto") from None
-
-
-def value(expr, values: dict[str, float]) -> float:
-    """Evaluate a PuLP expression with solution values given by variable name."""
-    total = expr.constant
-    for var, coef in expr.items():
-        total += coef * values.get(var.name, 0.0)
-    return float(round(total, 6))
 
 
 def _designated(model: SiteModel, values: dict[str, float]) -> pd.DataFrame:

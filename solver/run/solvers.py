@@ -88,8 +88,30 @@ def quiet_stdout():
 
 
 # --------------------------------------------------------------------------- HiGHS (highspy)
-def run_highs(model: SiteModel, time_limit: float | None, options: dict):
-    cmd = pulp.HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, **options)
+class _HiGHS(pulp.HiGHS):
+    """PuLP's HiGHS, handed a plan to start from (``start``: values by variable name; HiGHS
+    checks it and ignores one that breaks a row)."""
+
+    def __init__(self, *args, start: dict[str, float] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start = start
+
+    def callSolver(self, lp):  # noqa: N802 - PuLP's name
+        if self.start:
+            import highspy
+
+            solution = highspy.HighsSolution()
+            solution.col_value = [float(round(self.start.get(v.name, 0.0)))
+                                  for v in lp.variables()]  # PuLP's column order
+            solution.value_valid = True
+            lp.solverModel.setSolution(solution)
+        super().callSolver(lp)
+
+
+def run_highs(model: SiteModel, time_limit: float | None, options: dict,
+              start: dict[str, float] | None = None):
+    cmd = _HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, start=start,
+                 **options)
     try:
         with quiet_stdout():
             model.lp.solve(cmd)
