@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 from dingdian.run.engine import default_workers
+from dingdian.run.solvers import die_with_parent
 
 T = TypeVar("T")
 
@@ -102,15 +103,9 @@ def _call(index: int):
 def _worker_start(parent: int) -> None:
     """A worker's first step (module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - an unusual libc
-            pass
-        if os.getppid() != parent:  # the parent died before the line above
-            os._exit(1)
+    die = die_with_parent(parent)
+    if die is not None:
+        die()
     highspy = sys.modules.get("highspy")
     if highspy is not None:
         highspy.Highs.resetGlobalScheduler(True)

@@ -251,7 +251,7 @@ def run_child(args: list[str], log) -> int:
     kernel to kill it when dingdian dies (``PR_SET_PDEATHSIG``), even by SIGKILL.
     """
     proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent())
+                            preexec_fn=die_with_parent())
     try:
         return proc.wait()
     except BaseException:
@@ -261,16 +261,17 @@ def run_child(args: list[str], log) -> int:
         raise
 
 
-def _die_with_parent():
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies; None
-    elsewhere. (The signal follows the thread that starts the child, which waits for it.)"""
+def die_with_parent(parent: int | None = None):
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when its parent (``parent``, default
+    this process) dies; None elsewhere. (The signal follows the thread that starts the child,
+    which waits for it.) A forked worker calls it on itself (:mod:`dingdian.run.forked`)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # pragma: no cover - an unusual libc
         return None
-    parent = os.getpid()
+    parent = os.getpid() if parent is None else parent
 
     def preexec() -> None:
         prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
