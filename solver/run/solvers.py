@@ -2,7 +2,8 @@
 
 The same :class:`pulp.LpProblem` (a model's ``lp``) reaches a solver in one of three ways:
 
-* ``highs`` — PuLP's in-process HiGHS interface (``highspy``);
+* ``highs`` — PuLP's in-process HiGHS interface (``highspy``), the model handed over in
+  arrays (:mod:`dingdian.run.highs_model`);
 * ``cbc``   — PuLP's ``COIN_CMD`` on the CBC binary installed by ``pulp[cbc]`` (``cbcbox``);
 * ``cpsat`` — the problem exported by PuLP as MPS and read by OR-tools' model builder, which hands
   it to CP-SAT (every variable is integer and every coefficient an integer, as CP-SAT needs).
@@ -44,6 +45,7 @@ import pulp
 
 from dingdian.models.site import SiteModel
 from dingdian.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL
+from dingdian.run.highs_model import HiGHS
 from dingdian.run.scratch import run_folder
 
 #: CP-SAT parameters: linearization_level 2 adds the LP relaxation's cuts that let CP-SAT prove
@@ -88,46 +90,22 @@ def quiet_stdout():
 
 
 # --------------------------------------------------------------------------- HiGHS (highspy)
-class _HiGHS(pulp.HiGHS):
-    """PuLP's HiGHS, handed a plan to start from (``start``: values by variable name; HiGHS
-    checks it and ignores one that breaks a row)."""
-
-    def __init__(self, *args, start: dict[str, float] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.start = start
-
-    def callSolver(self, lp):  # noqa: N802 - PuLP's name
-        if self.start:
-            import highspy
-
-            solution = highspy.HighsSolution()
-            solution.col_value = [float(round(self.start.get(v.name, 0.0)))
-                                  for v in lp.variables()]  # PuLP's column order
-            solution.value_valid = True
-            lp.solverModel.setSolution(solution)
-        super().callSolver(lp)
-
-
 def run_highs(model: SiteModel, time_limit: float | None, options: dict,
               start: dict[str, float] | None = None):
-    cmd = _HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, start=start,
-                 **options)
+    cmd = HiGHS(msg=False, gapRel=0.0, gapAbs=0.999, timeLimit=time_limit, start=start,
+                **options)
     try:
         with quiet_stdout():
             model.lp.solve(cmd)
     except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the installation
         return ERROR, None, None, None, f"HiGHS failed: {exc}"
-    except KeyError:
-        # PuLP 3.3 has no status for a solution or node limit (kSolutionLimit) and raises after
-        # it has read the values back; the status is read from HiGHS below all the same.
-        pass
     highs = model.lp.solverModel
     model.lp.solverModel = None  # HiGHS's copy of the model is not used again: free it
     info = highs.getInfo()
     model_status = highs.modelStatusToString(highs.getModelStatus())
     highs.clear()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = {v.name: v.varValue for v in model.lp.variables()} if has_solution else None
+    values = cmd.values if has_solution else None
     if model_status == "Optimal":
         return OPTIMAL, info.objective_function_value, info.mip_dual_bound, values, model_status
     if model_status == "Infeasible":
